@@ -1,0 +1,62 @@
+"""The one error family of Crosswalk's domain; the API maps each `code` to a GraphQL error once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class CrosswalkError(Exception):
+    """Base of every error a caller can act on. `code` is stable; `message` is for people."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationFailed(CrosswalkError):
+    code = "VALIDATION"
+
+
+class NotFound(CrosswalkError):
+    code = "NOT_FOUND"
+
+
+class InvalidId(CrosswalkError):
+    code = "INVALID_ID"
+
+
+class InvalidCursor(CrosswalkError):
+    code = "INVALID_CURSOR"
+
+
+class PageSizeExceeded(CrosswalkError):
+    code = "PAGE_SIZE_EXCEEDED"
+
+
+class UnknownSystem(CrosswalkError):
+    code = "UNKNOWN_SYSTEM"
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        super().__init__(
+            f"Unknown source system {name!r}; expected one of: {', '.join(known)}.",
+            field="system",
+        )
+
+
+class VersionConflict(CrosswalkError):
+    code = "VERSION_CONFLICT"
+
+
+class Forbidden(CrosswalkError):
+    code = "FORBIDDEN"
+
+
+class Unauthenticated(CrosswalkError):
+    code = "UNAUTHENTICATED"
+
+
+class ConfigurationError(CrosswalkError):
+    code = "CONFIGURATION"

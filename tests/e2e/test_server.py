@@ -1,0 +1,65 @@
+"""The real thing: `crosswalk demo --no-serve` seeds, `crosswalk serve` answers over HTTP."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Server
+
+pytestmark = pytest.mark.e2e
+
+
+def graphql(server: Server, query: str, **variables: object) -> dict:
+    response = httpx.post(
+        f"{server.base_url}/graphql",
+        json={"query": query, "variables": variables},
+        headers=server_headers(server),
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def server_headers(server: Server) -> dict[str, str]:
+    return {}
+
+
+def test_healthz_answers(serve: Server) -> None:
+    assert httpx.get(f"{serve.base_url}/healthz").json() == {"status": "ok"}
+
+
+def test_clients_over_http(serve: Server) -> None:
+    body = graphql(
+        serve,
+        "query($n: Int!) { clients(first: $n) { totalCount edges { cursor node { id name "
+        "crosswalks { system externalId } projects { name } } } pageInfo { hasNextPage } } }",
+        n=5,
+    )
+    assert "errors" not in body, body
+    clients = body["data"]["clients"]
+    assert clients["totalCount"] > 5
+    assert len(clients["edges"]) == 5
+    assert clients["pageInfo"]["hasNextPage"] is True
+    first = clients["edges"][0]["node"]
+    assert first["name"]
+    assert {c["system"] for c in first["crosswalks"]} >= {"salesforce", "quickbooks"}
+
+
+def test_lookup_by_system_id_round_trips(serve: Server) -> None:
+    listing = graphql(
+        serve, "{ clients(first: 1) { edges { node { id crosswalks { system externalId } } } } }"
+    )
+    node = listing["data"]["clients"]["edges"][0]["node"]
+    ref = next(c for c in node["crosswalks"] if c["system"] == "quickbooks")
+    found = graphql(
+        serve,
+        'query($ext: String!) { client(ref: {system: "quickbooks", externalId: $ext}) { id } }',
+        ext=ref["externalId"],
+    )
+    assert found["data"]["client"]["id"] == node["id"]
+
+
+def test_bad_input_is_a_clear_graphql_error_not_a_500(serve: Server) -> None:
+    body = graphql(serve, '{ node(id: "not-a-real-id") { id } }')
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_ID"
