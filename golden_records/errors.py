@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 
 class CrosswalkError(Exception):
@@ -60,3 +61,19 @@ class Unauthenticated(CrosswalkError):
 
 class ConfigurationError(CrosswalkError):
     code = "CONFIGURATION"
+
+
+class MissingFxRate(CrosswalkError):
+    """No conversion rate is in force for a currency on a date: amounts are never mixed."""
+
+    code = "MISSING_FX_RATE"
+
+    def __init__(self, currency: str, on: date, reporting: str) -> None:
+        super().__init__(
+            f"No FX rate from {currency} to {reporting} in force on {on.isoformat()}; "
+            f"add a rate dated on or before {on.isoformat()} to the tenant's fx_rates.csv.",
+            field="currency",
+        )
+        self.currency = currency
+        self.on = on
+        self.reporting = reporting

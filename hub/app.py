@@ -1,37 +1,64 @@
-"""The ASGI application: GraphQL at /graphql (with GraphiQL), /healthz, and their assembly."""
+"""The ASGI application: GraphQL at /graphql, the BI export, probes, and the middleware around them.
+
+Middleware, outermost first: request ID and access log, tracing (when configured), body-size
+limit, authentication. Only /healthz and /metrics answer without credentials.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from hub.auth.middleware import AuthenticationMiddleware, Authenticator, get_principal
 from hub.db import create_engine, session_maker
+from hub.export import margin_export_route
+from hub.limits import BodySizeLimitMiddleware, security_extensions
+from hub.logging import REQUEST_ID_SCOPE_KEY, RequestIdMiddleware
 from hub.settings import Settings, get_settings
+from hub.telemetry import Telemetry, install_telemetry
+from hub.tenants import TenantRegistry
+from hub.tracing import install_tracing
 from resolvers.context import Context
 from schema import build_schema
 
 CONTEXT_SCOPE_KEY = "crosswalk.context"
+GRAPHQL_PATH = "/graphql"
 
 
 class CrosswalkGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app, with our per-request context taken from the ASGI scope."""
 
+    def __init__(self, *args: Any, graphiql_api_key: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.graphiql_api_key = graphiql_api_key
+
     async def get_context(self, request: Any, response: Any) -> Context:
-        return request.scope[CONTEXT_SCOPE_KEY]  # type: ignore[no-any-return]
+        context: Context = request.scope[CONTEXT_SCOPE_KEY]
+        return context
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        html = self.graphql_ide_html
+        if self.graphiql_api_key:
+            # The demo's page sends its admin key with every query, so it works in one command.
+            headers = json.dumps({"Authorization": f"Bearer {self.graphiql_api_key}"})
+            html = html.replace("const defaultHeaders = {};", f"const defaultHeaders = {headers};")
+        return HTMLResponse(html)
 
 
 class GraphQLEndpoint:
-    """Opens a per-request Context around the GraphQL app and always closes it."""
+    """Opens a per-request Context for the caller's tenant around the GraphQL app."""
 
     def __init__(
         self,
@@ -44,10 +71,16 @@ class GraphQLEndpoint:
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        context = await Context.create(
+        principal = get_principal(scope)
+        if principal is None:  # only the GraphiQL page itself is served without a caller
+            await self.graphql(scope, receive, send)
+            return
+        context = Context.create(
             self.sessions,
-            tenant_id=self.settings.default_tenant,
+            tenant_id=principal.tenant_id,
             settings=self.settings,
+            principal=principal,
+            request_id=scope.get(REQUEST_ID_SCOPE_KEY),
         )
         scope[CONTEXT_SCOPE_KEY] = context
         try:
@@ -56,12 +89,20 @@ class GraphQLEndpoint:
             await context.close()
 
 
-def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    graphiql_api_key: str | None = None,
+) -> Starlette:
+    """Assemble the service. `graphiql_api_key` pre-fills GraphiQL's headers (the demo only)."""
     settings = settings or get_settings()
+    tenants = TenantRegistry.load(settings.config_dir)  # invalid configuration fails start-up
     engine = engine or create_engine(settings.database_url, echo=settings.echo_sql)
     sessions = session_maker(engine)
-    schema = build_schema()
-    graphql = CrosswalkGraphQL(schema, graphql_ide="graphiql")
+    telemetry = Telemetry()
+    schema = build_schema([*security_extensions(settings), telemetry.graphql_extension()])
+    graphql = CrosswalkGraphQL(schema, graphql_ide="graphiql", graphiql_api_key=graphiql_api_key)
 
     async def healthz(_request: Request) -> Response:
         try:
@@ -82,12 +123,25 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route(
-                "/graphql", GraphQLEndpoint(graphql, sessions, settings), methods=["GET", "POST"]
+                GRAPHQL_PATH, GraphQLEndpoint(graphql, sessions, settings), methods=["GET", "POST"]
+            ),
+            margin_export_route(sessions, settings),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes),
+            Middleware(
+                AuthenticationMiddleware,
+                authenticator=Authenticator.from_settings(sessions, settings),
+                ide_paths=[GRAPHQL_PATH] if graphiql_api_key else [],
             ),
         ],
         lifespan=lifespan,
     )
+    install_telemetry(app, engine, settings, telemetry=telemetry)
+    install_tracing(app, engine)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
+    app.state.tenants = tenants
     return app

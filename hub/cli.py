@@ -8,13 +8,30 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
+from hub.cli_dedupe import dedupe
+from hub.cli_export import app as export_app
+from hub.cli_security import audit_app, keys_app
 from hub.settings import Settings, get_settings
 
-app = typer.Typer(help="Crosswalk: golden records across CRM, PSA, ERP, HRIS and payroll.")
-db_app = typer.Typer(help="Database schema migrations.")
+app = typer.Typer(
+    help="Crosswalk: golden records across CRM, PSA, ERP, HRIS and payroll.",
+    no_args_is_help=True,
+)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+app.add_typer(export_app, name="export")
+app.command()(dedupe)
 
 err = Console(stderr=True)
 
@@ -32,11 +49,13 @@ def _settings(host: str | None = None, port: int | None = None) -> Settings:
     return settings.model_copy(update=overrides) if overrides else settings
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, *, graphiql_api_key: str | None = None) -> None:
     from hub.app import create_app
+    from hub.logging import configure_logging
 
+    configure_logging(settings.log_level)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, graphiql_api_key=graphiql_api_key),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
@@ -73,16 +92,19 @@ def demo(
 ) -> None:
     """Seed a realistic firm into the configured database (once), then serve GraphiQL."""
     settings = _settings(host, port)
-    asyncio.run(_seed_demo(settings, seed=seed, scale=scale))
+    api_key = asyncio.run(_seed_demo(settings, seed=seed, scale=scale))
+    err.print(f"[bold]Admin API key[/bold] for tenant {settings.default_tenant!r}: {api_key}")
     if serve_after:
-        err.print(
-            f"[bold]Crosswalk demo:[/bold] GraphiQL at http://{settings.host}:{settings.port}/graphql"
-        )
-        _serve(settings)
+        url = f"http://{settings.host}:{settings.port}/graphql"
+        err.print(f"[bold]Crosswalk demo:[/bold] GraphiQL at {url} (it sends the key for you)")
+        _serve(settings, graphiql_api_key=api_key)
 
 
-async def _seed_demo(settings: Settings, *, seed: int, scale: float) -> None:
+async def _seed_demo(settings: Settings, *, seed: int, scale: float) -> str:
+    """Migrate, seed once, and return the demo's admin API key."""
     from connectors.sandbox.firm import generate_firm
+    from hub.auth.api_keys import ensure_key, generate_key
+    from hub.auth.roles import Role
     from hub.bootstrap import ensure_tenant, prepare_database, tenant_has_data
     from hub.db import create_engine, session_maker
     from hub.seed import load_firm
@@ -93,9 +115,12 @@ async def _seed_demo(settings: Settings, *, seed: int, scale: float) -> None:
     try:
         tenant = settings.default_tenant
         await ensure_tenant(sessions, tenant, "Demo firm")
+        demo_key = settings.demo_api_key
+        api_key = demo_key.get_secret_value() if demo_key else generate_key()
+        await ensure_key(sessions, tenant, Role.ADMIN, "demo", api_key)
         if await tenant_has_data(sessions, tenant):
             err.print(f"Tenant {tenant!r} already has data; not seeding again.")
-            return
+            return api_key
         firm = generate_firm(seed=seed, scale=scale)
         with Progress(
             TextColumn("{task.description}"),
@@ -104,7 +129,7 @@ async def _seed_demo(settings: Settings, *, seed: int, scale: float) -> None:
             TimeElapsedColumn(),
             console=err,
         ) as progress:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def report(table: str, rows: int) -> None:
                 if table not in tasks:
@@ -113,6 +138,7 @@ async def _seed_demo(settings: Settings, *, seed: int, scale: float) -> None:
 
             counts = await load_firm(sessions, firm, tenant, progress=report)
         err.print("Seeded: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+        return api_key
     finally:
         await engine.dispose()
 

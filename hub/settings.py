@@ -26,6 +26,22 @@ class Settings(BaseSettings):
     demo_api_key: SecretStr | None = None
     config_dir: Path = Path("config")
 
+    # Security (hub/auth, hub/limits, hub/audit).
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    jwt_jwks_url: str | None = None
+    jwt_jwks_file: Path | None = None
+    jwt_tenant_claim: str = "crosswalk_tenant"
+    jwt_role_claim: str = "crosswalk_role"
+    jwt_leeway_seconds: int = 30
+    audit_retention_days: int = 365
+    max_query_depth: int = 12
+    max_aliases: int = 50
+    max_tokens: int = 5000
+    max_body_bytes: int = 1_000_000
+    mask_errors: bool = True
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -1,0 +1,38 @@
+"""The GraphQL schema of Crosswalk: `build_schema()` for the app, `schema_sdl()` for the file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+
+from schema.assignment import Assignment
+from schema.client import Client
+from schema.cost_rate import CostRate
+from schema.errors import CrosswalkErrors, CrosswalkSchema
+from schema.invoice import Invoice, Payment
+from schema.project import Project
+from schema.query import Query
+from schema.resource import Resource
+from schema.time_entry import TimeEntry
+
+# Types reachable only through interfaces (`node`, `crosswalk`) must be named explicitly.
+_TYPES = (Client, Project, Resource, Assignment, TimeEntry, Invoice, Payment, CostRate)
+
+
+def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
+    """The executable schema; `extensions` come after the error mapping (depth limits, ...)."""
+    return CrosswalkSchema(
+        query=Query,
+        types=list(_TYPES),
+        extensions=[CrosswalkErrors, *extensions],
+    )
+
+
+def schema_sdl() -> str:
+    """The schema in GraphQL SDL, as committed in `schema.graphql`."""
+    return build_schema().as_str() + "\n"
+
+
+__all__ = ["build_schema", "schema_sdl"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.conftest import Server
+from tests.e2e.server import Server
 
 pytestmark = pytest.mark.e2e
 
@@ -14,15 +14,11 @@ def graphql(server: Server, query: str, **variables: object) -> dict:
     response = httpx.post(
         f"{server.base_url}/graphql",
         json={"query": query, "variables": variables},
-        headers=server_headers(server),
+        headers=server.headers,
         timeout=30,
     )
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def server_headers(server: Server) -> dict[str, str]:
-    return {}
 
 
 def test_healthz_answers(serve: Server) -> None:
@@ -58,6 +54,12 @@ def test_lookup_by_system_id_round_trips(serve: Server) -> None:
         ext=ref["externalId"],
     )
     assert found["data"]["client"]["id"] == node["id"]
+
+
+def test_graphql_refuses_callers_without_credentials(serve: Server) -> None:
+    response = httpx.post(f"{serve.base_url}/graphql", json={"query": "{ clients { totalCount } }"})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 def test_bad_input_is_a_clear_graphql_error_not_a_500(serve: Server) -> None:

@@ -1,0 +1,188 @@
+"""Matching quality against the sandbox's answer key: pairwise precision, recall and F1.
+
+Renders the default sandbox firm, maps every system's records to canonical attributes with the
+connectors' own mapping functions, clusters each entity type with the default configuration,
+and compares the clusters with the answer key (which the matcher never sees).
+Prints JSON lines {"bench": "matching_quality", "name", "value", "unit", "target"} and a table.
+Usage: python bench/matching_quality.py [--seed 7] [--scale 1.0] [--show-errors N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from connectors import bamboohr, gusto, harvest, quickbooks, salesforce  # noqa: E402
+from connectors.base import MappedRecord  # noqa: E402
+from connectors.sandbox.firm import generate_firm  # noqa: E402
+from connectors.sandbox.render import SandboxData, render_firm  # noqa: E402
+from golden_records.canonical import EntityType  # noqa: E402
+from golden_records.matching import Scorer, cluster  # noqa: E402
+from golden_records.matching.config import DEFAULT_CONFIG  # noqa: E402
+from golden_records.matching.prepare import preparer  # noqa: E402
+
+E = EntityType
+Mapper = Callable[[dict[str, Any]], MappedRecord]
+
+# (system, object) → the entity type its records are and the connector's mapping function.
+# QuickBooks customers are clients, or projects when flagged Job.
+MAPPERS: dict[tuple[str, str], tuple[EntityType, Mapper]] = {
+    ("salesforce", "Account"): (E.CLIENT, salesforce.mapping.map_account),
+    ("salesforce", "Opportunity"): (E.PROJECT, salesforce.mapping.map_opportunity),
+    ("salesforce", "Contact"): (E.RESOURCE, salesforce.mapping.map_contact),
+    ("salesforce", "User"): (E.RESOURCE, salesforce.mapping.map_user),
+    ("harvest", "clients"): (E.CLIENT, harvest.mapping.map_client),
+    ("harvest", "projects"): (E.PROJECT, harvest.mapping.map_project),
+    ("harvest", "users"): (E.RESOURCE, harvest.mapping.map_user),
+    ("quickbooks", "Customer"): (E.CLIENT, quickbooks.mapping.map_customer),
+    ("bamboohr", "employees"): (E.RESOURCE, bamboohr.mapping.map_employee),
+    ("gusto", "employees"): (E.RESOURCE, gusto.mapping.map_employee),
+}
+TARGETS = {E.CLIENT: 0.97, E.PROJECT: 0.95, E.RESOURCE: 0.97}
+
+
+def _is_job(record: dict[str, Any]) -> bool:
+    return bool(record.get("Job")) or bool(record.get("IsProject"))
+
+
+def canonical_records(data: SandboxData) -> dict[EntityType, list[dict[str, Any]]]:
+    """Every keyed source record as {id, canonical attributes...}; id = system/object/external id.
+
+    A project's `client` is its client's name as the same system spells it: the hub matches
+    projects within a client, and each system links projects to its own client records.
+    """
+    mapped: dict[EntityType, list[tuple[str, str, MappedRecord]]] = {e: [] for e in TARGETS}
+    client_names: dict[tuple[str, str], str] = {}
+    for (system, obj), (entity, mapper) in MAPPERS.items():
+        for native in data.records.get(system, {}).get(obj, []):
+            kind, mapping = entity, mapper
+            if (system, obj) == ("quickbooks", "Customer") and _is_job(native):
+                kind, mapping = E.PROJECT, quickbooks.mapping.map_job
+            # Archived and inactive records stay in: the answer key covers them and the hub
+            # keeps them as (soft-deleted) source records.
+            record = mapping(native)
+            mapped[kind].append((system, obj, record))
+            if kind is E.CLIENT and record.attributes.get("name"):
+                client_names[(system, record.external_id)] = record.attributes["name"]
+    out: dict[EntityType, list[dict[str, Any]]] = {}
+    for entity, items in mapped.items():
+        rows = []
+        for system, obj, record in items:
+            row = {"id": f"{system}/{obj}/{record.external_id}", **record.attributes}
+            client_ref = record.refs.get("client_id")
+            if entity is E.PROJECT and client_ref is not None:
+                row["client"] = client_names.get((system, client_ref.external_id))
+            rows.append(row)
+        out[entity] = rows
+    return out
+
+
+def truth(data: SandboxData, entity: EntityType) -> dict[str, str]:
+    """Record id → the answer key's cluster (the canonical entity's key)."""
+    return {
+        f"{ref.system}/{ref.object}/{ref.external_id}": key
+        for key, refs in data.answer_key.get(entity, {}).items()
+        for ref in refs
+    }
+
+
+def _pairs(groups: Iterable[int]) -> int:
+    return sum(n * (n - 1) // 2 for n in groups)
+
+
+def pairwise_scores(
+    predicted: dict[str, Any], actual: dict[str, str]
+) -> tuple[float, float, float]:
+    """Precision, recall and F1 over record pairs, on the records both sides know."""
+    ids = [i for i in predicted if i in actual]
+    both = Counter((predicted[i], actual[i]) for i in ids)
+    true_positive = _pairs(both.values())
+    predicted_pairs = _pairs(Counter(predicted[i] for i in ids).values())
+    actual_pairs = _pairs(Counter(actual[i] for i in ids).values())
+    precision = true_positive / predicted_pairs if predicted_pairs else 1.0
+    recall = true_positive / actual_pairs if actual_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def _show_errors(entity: EntityType, records: list[dict[str, Any]], predicted: dict[str, Any],
+                 actual: dict[str, str], limit: int) -> None:  # fmt: skip
+    """Print some wrongly split and wrongly merged pairs, to tune by (never used in matching)."""
+    by_id = {r["id"]: r for r in records}
+    prepare = preparer(entity)
+    scorer = Scorer(entity, DEFAULT_CONFIG.for_entity(entity))
+    by_truth: dict[str, list[str]] = {}
+    for record_id, key in actual.items():
+        if record_id in by_id:
+            by_truth.setdefault(key, []).append(record_id)
+    shown = 0
+    for members in by_truth.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if predicted[a] != predicted[b] and shown < limit:
+                    pair = scorer.explain(prepare(by_id[a]), prepare(by_id[b]))
+                    print(f"  missed {pair.score:.3f} {a} ~ {b}: {pair.explain()}")
+                    shown += 1
+    by_cluster: dict[Any, list[str]] = {}
+    for record_id, cluster_id in predicted.items():
+        by_cluster.setdefault(cluster_id, []).append(record_id)
+    shown = 0
+    for members in by_cluster.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if actual.get(a) != actual.get(b) and shown < limit:
+                    pair = scorer.explain(prepare(by_id[a]), prepare(by_id[b]))
+                    print(f"  wrong  {pair.score:.3f} {a} ~ {b}: {pair.explain()}")
+                    shown += 1
+
+
+def emit(name: str, value: float, unit: str, target: str) -> None:
+    line = {"bench": "matching_quality", "name": name, "value": value, "unit": unit,
+            "target": target}  # fmt: skip
+    print(json.dumps(line))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--show-errors", type=int, default=0, metavar="N")
+    args = parser.parse_args()
+
+    data = render_firm(generate_firm(seed=args.seed, scale=args.scale), seed=args.seed)
+    records = canonical_records(data)
+    summary = []
+    for entity, target in TARGETS.items():
+        rows = records[entity]
+        started = time.perf_counter()
+        result = cluster(entity, rows)
+        elapsed = time.perf_counter() - started
+        actual = truth(data, entity)
+        precision, recall, f1 = pairwise_scores(result.cluster_of, actual)
+        emit(f"{entity}_precision", round(precision, 4), "ratio", "")
+        emit(f"{entity}_recall", round(recall, 4), "ratio", "")
+        emit(f"{entity}_f1", round(f1, 4), "ratio", f">= {target}")
+        emit(f"{entity}_seconds", round(elapsed, 3), "s", "")
+        summary.append((entity, len(rows), len(result.candidates), precision, recall, f1,
+                        target, elapsed))  # fmt: skip
+        if args.show_errors:
+            _show_errors(entity, rows, result.cluster_of, actual, args.show_errors)
+    print(f"{'entity':<10}{'records':>8}{'review':>8}{'precision':>11}{'recall':>8}{'F1':>8}"
+          f"{'target':>8}{'seconds':>9}")  # fmt: skip
+    for entity, n, review, p, r, f1, target, elapsed in summary:
+        flag = "ok" if f1 >= target else "BELOW"
+        print(f"{entity:<10}{n:>8}{review:>8}{p:>11.4f}{r:>8.4f}{f1:>8.4f}{target:>8.2f}"
+              f"{elapsed:>9.2f}  {flag}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""Dated FX rates: read a tenant's `fx_rates.csv`, store it, and find the rate in force on a date.
+
+The CSV has the columns `date,currency,rate_to_base,base`: from `date` on, one `currency` is worth
+`rate_to_base` units of `base`, until the next row for that currency. A tenant has one base;
+a reporting currency other than the base converts through it (`C -> base -> reporting`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.selectable import CTE
+
+from golden_records.errors import ConfigurationError, MissingFxRate
+from golden_records.fx_models import FxRate
+
+FX_RATES_FILE = "fx_rates.csv"
+COLUMNS = ("date", "currency", "rate_to_base", "base")
+_ISO_4217 = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class DatedRate:
+    valid_from: date
+    currency: str
+    rate_to_base: Decimal
+    base: str
+
+
+def fx_rates_path(config_dir: Path, tenant_id: str) -> Path:
+    """The tenant's own file (`config/<tenant>/fx_rates.csv`) if present, else the shared one."""
+    own = config_dir / tenant_id / FX_RATES_FILE
+    return own if own.exists() else config_dir / FX_RATES_FILE
+
+
+def read_fx_csv(source: Path | str) -> list[DatedRate]:
+    """Parse and validate a rates file (a path, or the CSV text itself)."""
+    if isinstance(source, Path):
+        name, text = str(source), source.read_text(encoding="utf-8-sig")
+    else:
+        name, text = "fx_rates.csv", source
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or tuple(f.strip() for f in reader.fieldnames) != COLUMNS:
+        raise ConfigurationError(f"{name}: the header must be {','.join(COLUMNS)}")
+    rates: list[DatedRate] = []
+    seen: set[tuple[str, date]] = set()
+    for line, row in enumerate(reader, start=2):
+        rate = _parse_row(name, line, {k.strip(): (v or "").strip() for k, v in row.items()})
+        if (rate.currency, rate.valid_from) in seen:
+            raise ConfigurationError(
+                f"{name}:{line}: a second {rate.currency} rate dated {rate.valid_from}"
+            )
+        seen.add((rate.currency, rate.valid_from))
+        rates.append(rate)
+    bases = {r.base for r in rates}
+    if len(bases) > 1:
+        # Rates against different bases cannot be chained without guessing a cross rate.
+        raise ConfigurationError(f"{name}: every rate must use one base; found {sorted(bases)}")
+    return rates
+
+
+def _parse_row(name: str, line: int, row: dict[str, str]) -> DatedRate:
+    where = f"{name}:{line}"
+    try:
+        valid_from = date.fromisoformat(row["date"])
+    except ValueError:
+        raise ConfigurationError(f"{where}: date {row['date']!r} is not YYYY-MM-DD") from None
+    for column in ("currency", "base"):
+        if not _ISO_4217.match(row[column]):
+            raise ConfigurationError(f"{where}: {column} {row[column]!r} is not an ISO 4217 code")
+    try:
+        rate = Decimal(row["rate_to_base"])
+    except InvalidOperation:
+        raise ConfigurationError(
+            f"{where}: rate_to_base {row['rate_to_base']!r} is not a number"
+        ) from None
+    if not rate.is_finite() or rate <= 0:
+        raise ConfigurationError(f"{where}: rate_to_base must be a positive number")
+    if row["currency"] == row["base"] and rate != 1:
+        raise ConfigurationError(f"{where}: the base currency's rate to itself must be 1")
+    return DatedRate(valid_from, row["currency"], rate, row["base"])
+
+
+async def replace_fx_rates(session: AsyncSession, tenant_id: str, rates: list[DatedRate]) -> int:
+    """Make `rates` the tenant's whole rates table (the file is the source of truth)."""
+    await session.execute(delete(FxRate).where(FxRate.tenant_id == tenant_id))
+    session.add_all(
+        FxRate(
+            tenant_id=tenant_id,
+            currency=r.currency,
+            valid_from=r.valid_from,
+            rate_to_base=r.rate_to_base,
+            base=r.base,
+        )
+        for r in rates
+    )
+    await session.flush()
+    return len(rates)
+
+
+async def load_tenant_fx_rates(
+    sessions: async_sessionmaker[AsyncSession], config_dir: Path, tenant_id: str
+) -> int:
+    """At start-up: validate the tenant's rates file and make it the rates table. Returns the
+    number of rates; 0 (table untouched) when there is no file."""
+    path = fx_rates_path(config_dir, tenant_id)
+    if not path.exists():
+        return 0
+    rates = read_fx_csv(path)
+    async with sessions() as session, session.begin():
+        return await replace_fx_rates(session, tenant_id, rates)
+
+
+async def tenant_base(session: AsyncSession, tenant_id: str) -> str | None:
+    """The tenant's base currency, or None when it has no rates at all."""
+    bases = (
+        await session.scalars(select(FxRate.base).where(FxRate.tenant_id == tenant_id).distinct())
+    ).all()
+    if len(bases) > 1:
+        raise ConfigurationError(f"tenant {tenant_id!r} has FX rates against {sorted(bases)}")
+    return bases[0] if bases else None
+
+
+async def _to_base(
+    session: AsyncSession, tenant_id: str, currency: str, on: date
+) -> Decimal | None:
+    return await session.scalar(
+        select(FxRate.rate_to_base)
+        .where(
+            FxRate.tenant_id == tenant_id,
+            FxRate.currency == currency,
+            FxRate.valid_from <= on,
+        )
+        .order_by(FxRate.valid_from.desc())
+        .limit(1)
+    )
+
+
+async def rate_on(
+    session: AsyncSession, tenant_id: str, currency: str, reporting: str, on: date
+) -> Decimal:
+    """How many `reporting` units one `currency` unit is worth on `on` (the latest rate on or
+    before that date). Raises MissingFxRate naming the currency and date when there is none."""
+    if currency == reporting:
+        return Decimal(1)
+    base = await tenant_base(session, tenant_id) or reporting
+    factor = Decimal(1)
+    if currency != base:
+        to_base = await _to_base(session, tenant_id, currency, on)
+        if to_base is None:
+            raise MissingFxRate(currency, on, reporting)
+        factor = to_base
+    if reporting != base:
+        reporting_to_base = await _to_base(session, tenant_id, reporting, on)
+        if reporting_to_base is None:
+            raise MissingFxRate(reporting, on, base)
+        factor = factor / reporting_to_base
+    return factor
+
+
+class day_literal(FunctionElement[date]):
+    """A date constant typed as a date on every backend (SQLite keeps dates as ISO text)."""
+
+    type = Date()
+    inherit_cache = True
+
+    def __init__(self, value: date) -> None:
+        self.value = value
+        super().__init__()
+
+
+@compiles(day_literal)
+def _day_literal_default(element: day_literal, compiler: Any, **kw: Any) -> str:
+    return f"DATE '{element.value.isoformat()}'"
+
+
+@compiles(day_literal, "sqlite")
+def _day_literal_sqlite(element: day_literal, compiler: Any, **kw: Any) -> str:
+    return f"CAST('{element.value.isoformat()}' AS TEXT)"
+
+
+class next_day(FunctionElement[date]):
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(next_day)
+def _next_day_default(element: next_day, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} + 1 AS DATE)"
+
+
+@compiles(next_day, "sqlite")
+def _next_day_sqlite(element: next_day, compiler: Any, **kw: Any) -> str:
+    return f"CAST(date({compiler.process(element.clauses, **kw)}, '+1 day') AS TEXT)"
+
+
+class day_key(FunctionElement[date]):
+    """A date as a join key. SQLite compares with the operands' affinity, and only equal
+    affinities let it index a join, so both sides of a day join are TEXT there."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(day_key)
+def _day_key_default(element: day_key, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(day_key, "sqlite")
+def _day_key_sqlite(element: day_key, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+def day_series(start: date, end: date) -> CTE:
+    """SQL: one row per day in [start, end], column `day` (a recursive CTE; both backends)."""
+    days = select(day_literal(start).label("day")).cte("days", recursive=True)
+    return days.union_all(select(next_day(days.c.day)).where(days.c.day < day_literal(end)))
+
+
+def daily_factors(tenant_id: str, days: CTE, reporting: str, base: str) -> CTE:
+    """SQL: `(day, currency, factor)` for every day of `days` (a `day_series`) and every
+    currency with a rate in force that day: one unit of `currency` is `factor` `reporting`.
+
+    Joining amounts to this on (currency, day) is an equality join, which both backends do
+    by hash or index, instead of a range join against every dated rate per amount.
+    """
+    rates = (
+        select(
+            FxRate.currency,
+            FxRate.valid_from,
+            func.lead(FxRate.valid_from)
+            .over(partition_by=FxRate.currency, order_by=FxRate.valid_from)
+            .label("next_from"),
+            FxRate.rate_to_base,
+        )
+        .where(FxRate.tenant_id == tenant_id, FxRate.currency != base)
+        .cte("fx_periods")
+    )
+    in_force = and_(
+        days.c.day >= rates.c.valid_from,
+        or_(rates.c.next_from.is_(None), days.c.day < rates.c.next_from),
+    )
+    to_base = union_all(
+        select(days.c.day, rates.c.currency, rates.c.rate_to_base).join(rates, in_force),
+        # The base is worth 1 base every day, so the reporting currency may be the base.
+        select(
+            days.c.day,
+            cast(literal(base), String(3)).label("currency"),
+            literal_column("1.0").label("rate_to_base"),
+        ),
+    ).cte("fx_to_base")
+    reporting_to_base = to_base.alias("reporting_to_base")
+    # SQLite keeps whole-number rates as integers: the 1.0 factor forces real division.
+    factor = to_base.c.rate_to_base * literal_column("1.0") / reporting_to_base.c.rate_to_base
+    return (
+        select(to_base.c.day, to_base.c.currency, factor.label("factor"))
+        .join(
+            reporting_to_base,
+            and_(
+                reporting_to_base.c.day == to_base.c.day,
+                reporting_to_base.c.currency == reporting,
+            ),
+        )
+        .cte("fx_factors")
+    )

@@ -1,0 +1,572 @@
+"""Pull each system's changes into the hub: source records, golden records, crosswalks, lineage.
+
+Until matching exists every new source record gets a golden record of its own (or the one its
+crosswalk already names), with rule "single_source". Pages are applied in one transaction each,
+with a bounded number of statements per page, and a re-run over unchanged data writes nothing
+but its run log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, Numeric, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.base import Connector, MappedRecord, Ref, Stream, SyncState
+from golden_records.canonical import EntityType
+from golden_records.models import GOLDEN_MODELS, Crosswalk, GoldenRecord, Lineage, SourceRecord
+from hub.sync_models import SyncCursor, SyncRun
+
+log = logging.getLogger(__name__)
+
+RULE = "single_source"
+REFS_KEY = "_refs"  # in SourceRecord.attributes: {column: {"entity_type", "external_id"}}
+DEFAULT_CURRENCY = "USD"
+
+# What a golden record gets for a NOT NULL column its only source does not fill.
+REQUIRED_DEFAULTS: dict[EntityType, dict[str, Any]] = {
+    EntityType.CLIENT: {"name": "(unnamed)", "status": "ACTIVE", "currency": DEFAULT_CURRENCY},
+    EntityType.PROJECT: {
+        "name": "(unnamed)",
+        "status": "ACTIVE",
+        "billing_type": "TIME_AND_MATERIALS",
+        "currency": DEFAULT_CURRENCY,
+    },
+    EntityType.RESOURCE: {
+        "given_name": "",
+        "family_name": "",
+        "employment_type": "EMPLOYEE",
+        "status": "ACTIVE",
+        "currency": DEFAULT_CURRENCY,
+        "skills": [],
+    },
+    EntityType.ASSIGNMENT: {},
+    EntityType.TIME_ENTRY: {"billable": False, "approval_state": "DRAFT", "hours": Decimal(0)},
+    EntityType.INVOICE: {
+        "currency": DEFAULT_CURRENCY,
+        "status": "DRAFT",
+        "total_amount": Decimal(0),
+        "balance": Decimal(0),
+    },
+    EntityType.PAYMENT: {"currency": DEFAULT_CURRENCY, "amount": Decimal(0)},
+    EntityType.COST_RATE: {"currency": DEFAULT_CURRENCY, "hourly_cost": Decimal(0)},
+}
+
+Progress = Callable[[str, str, int], None]  # (system, stream, records fetched so far)
+
+
+@dataclass(slots=True)
+class SyncRunResult:
+    system: str
+    stream: str
+    status: str  # succeeded, failed
+    run_id: int
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    skipped: int = 0  # records whose required references are not in the hub (retried next run)
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A nullable reference left empty because its target was not synced yet."""
+
+    model: type[GoldenRecord]
+    golden_id: int
+    column: str
+    ref: Ref
+    source_record_id: int
+
+
+@dataclass(slots=True)
+class _SystemRun:
+    system: str
+    tenant_id: str
+    pending: list[_Pending] = field(default_factory=list)
+
+
+async def sync(
+    sessions: async_sessionmaker[AsyncSession],
+    connectors: Iterable[Connector],
+    *,
+    tenant_id: str,
+    systems: Sequence[str] | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> list[SyncRunResult]:
+    """Sync every stream of every connector (or of `systems`), incrementally from the stored
+    bookmarks unless `full`. A failing stream is recorded as failed and the others still run."""
+    results: list[SyncRunResult] = []
+    for connector in connectors:
+        if systems is not None and connector.system not in systems:
+            continue
+        state = await _load_state(sessions, tenant_id, connector.system)
+        run = _SystemRun(connector.system, tenant_id)
+        for stream in connector.streams:
+            results.append(
+                await _sync_stream(sessions, connector, stream, run, state, full, progress)
+            )
+        if run.pending:
+            async with sessions() as session, session.begin():
+                await _resolve_pending(session, run)
+    return results
+
+
+async def _load_state(
+    sessions: async_sessionmaker[AsyncSession], tenant_id: str, system: str
+) -> SyncState:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(SyncCursor).where(SyncCursor.tenant_id == tenant_id, SyncCursor.system == system)
+        )
+        return SyncState({r.stream: _aware(r.cursor) for r in rows if r.cursor is not None})
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands timezone-aware columns back naive.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def _sync_stream(
+    sessions: async_sessionmaker[AsyncSession],
+    connector: Connector,
+    stream: Stream,
+    run: _SystemRun,
+    state: SyncState,
+    full: bool,
+    progress: Progress | None,
+) -> SyncRunResult:
+    async with sessions() as session, session.begin():
+        row = SyncRun(
+            tenant_id=run.tenant_id,
+            system=run.system,
+            stream=stream.name,
+            full=full,
+            status="running",
+            started_at=datetime.now(UTC),
+        )
+        session.add(row)
+    result = SyncRunResult(run.system, stream.name, "running", row.id)
+    since = None if full else state.get(stream.name)
+    newest: datetime | None = None
+    try:
+        async for page in connector.pages(stream, since):
+            mapped = [stream.map(record) for record in page.records]
+            result.fetched += len(mapped)
+            async with sessions() as session, session.begin():
+                await _apply_page(session, run, stream.entity_type, page.records, mapped, result)
+            stamps = [m.source_updated_at for m in mapped if m.source_updated_at is not None]
+            if stamps and (newest is None or max(stamps) > newest):
+                newest = max(stamps)
+            if progress is not None:
+                progress(run.system, stream.name, result.fetched)
+        result.status = "succeeded"
+    except Exception as exc:  # recorded on the run; the other streams still sync
+        log.exception("sync of %s/%s failed", run.system, stream.name)
+        result.status = "failed"
+        result.error = f"{type(exc).__name__}: {exc}"
+    async with sessions() as session, session.begin():
+        stored = await session.get(SyncRun, row.id)
+        assert stored is not None
+        stored.status = result.status
+        stored.finished_at = datetime.now(UTC)
+        for name in ("fetched", "created", "updated", "unchanged", "deleted", "skipped"):
+            setattr(stored, name, getattr(result, name))
+        stored.error = result.error
+        if result.status == "succeeded" and newest is not None:
+            state.advance(stream.name, newest)
+            await _save_cursor(session, run, stream.name, state.get(stream.name))
+    return result
+
+
+async def _save_cursor(
+    session: AsyncSession, run: _SystemRun, stream: str, cursor: datetime | None
+) -> None:
+    existing = await session.scalar(
+        select(SyncCursor).where(
+            SyncCursor.tenant_id == run.tenant_id,
+            SyncCursor.system == run.system,
+            SyncCursor.stream == stream,
+        )
+    )
+    if existing is None:
+        session.add(
+            SyncCursor(tenant_id=run.tenant_id, system=run.system, stream=stream, cursor=cursor)
+        )
+    elif existing.cursor is None or _aware(existing.cursor) != cursor:
+        existing.cursor = cursor
+        existing.updated_at = datetime.now(UTC)
+
+
+# --- applying one page ------------------------------------------------------------------------
+
+
+def _stored_attributes(record: MappedRecord) -> dict[str, Any]:
+    refs = {
+        column: {"entity_type": str(ref.entity_type), "external_id": ref.external_id}
+        for column, ref in sorted(record.refs.items())
+    }
+    return {**record.attributes, REFS_KEY: refs}
+
+
+def _token(record: MappedRecord) -> str | None:
+    return None if record.concurrency_token is None else str(record.concurrency_token)
+
+
+async def _apply_page(
+    session: AsyncSession,
+    run: _SystemRun,
+    entity_type: EntityType,
+    raws: list[dict[str, Any]],
+    mapped: list[MappedRecord],
+    result: SyncRunResult,
+) -> None:
+    # The same record can appear twice in a page (pages over a moving dataset): keep the last.
+    by_id: dict[str, tuple[dict[str, Any], MappedRecord]] = {}
+    for raw, record in zip(raws, mapped, strict=True):
+        by_id[record.external_id] = (raw, record)
+    result.unchanged += len(mapped) - len(by_id)
+    existing = {
+        sr.external_id: sr
+        for sr in await session.scalars(
+            select(SourceRecord).where(
+                SourceRecord.tenant_id == run.tenant_id,
+                SourceRecord.entity_type == str(entity_type),
+                SourceRecord.system == run.system,
+                SourceRecord.external_id.in_(list(by_id)),
+            )
+        )
+    }
+    model = GOLDEN_MODELS[entity_type]
+    resolved = await _resolve_refs(session, run, [m for _, m in by_id.values()])
+    now = datetime.now(UTC)
+
+    new: list[tuple[dict[str, Any], MappedRecord]] = []
+    changed: list[tuple[SourceRecord, MappedRecord]] = []
+    for external_id, (raw, record) in by_id.items():
+        source = existing.get(external_id)
+        if source is None:
+            if record.deleted and not record.attributes:
+                result.unchanged += 1  # a tombstone for something we never had
+            else:
+                new.append((raw, record))
+            continue
+        attributes = _stored_attributes(record) if record.attributes else source.attributes
+        if (
+            source.payload == raw
+            and source.attributes == attributes
+            and source.deleted == record.deleted
+            and source.concurrency_token == _token(record)
+        ):
+            result.unchanged += 1
+            continue
+        newly_deleted = record.deleted and not source.deleted
+        source.payload = raw
+        source.attributes = attributes
+        source.deleted = record.deleted
+        source.concurrency_token = _token(record)
+        source.source_updated_at = record.source_updated_at or source.source_updated_at
+        source.fetched_at = now
+        if newly_deleted:
+            result.deleted += 1
+        else:
+            result.updated += 1
+        if record.attributes:
+            changed.append((source, record))
+
+    await _create(session, run, entity_type, model, new, resolved, result, now)
+    await _refresh_goldens(session, run, entity_type, model, changed, resolved, now)
+
+
+async def _resolve_refs(
+    session: AsyncSession, run: _SystemRun, records: Iterable[MappedRecord]
+) -> dict[tuple[str, str], int]:
+    """(entity type, external ID) -> golden ID, through this system's crosswalks."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        for ref in record.refs.values():
+            wanted[str(ref.entity_type)].add(ref.external_id)
+    found: dict[tuple[str, str], int] = {}
+    for entity_type, ids in wanted.items():
+        rows = await session.execute(
+            select(Crosswalk.external_id, Crosswalk.golden_id).where(
+                Crosswalk.tenant_id == run.tenant_id,
+                Crosswalk.entity_type == entity_type,
+                Crosswalk.system == run.system,
+                Crosswalk.external_id.in_(sorted(ids)),
+            )
+        )
+        for external_id, golden_id in rows:
+            found[(entity_type, external_id)] = golden_id
+    return found
+
+
+def _column_values(
+    model: type[GoldenRecord], attributes: dict[str, Any]
+) -> dict[str, Any]:
+    """Mapped attributes (JSON-safe strings) as the golden model's column types."""
+    table = model.__table__
+    values: dict[str, Any] = {}
+    for name, value in attributes.items():
+        column = table.c.get(name)
+        if column is None or value is None:
+            continue
+        if isinstance(column.type, Date) and isinstance(value, str):
+            value = date.fromisoformat(value)
+        elif isinstance(column.type, Numeric) and not isinstance(value, Decimal):
+            value = Decimal(str(value))
+        values[name] = value
+    return values
+
+
+def _nullable(model: type[GoldenRecord], column: str) -> bool:
+    return bool(model.__table__.c[column].nullable)
+
+
+async def _create(
+    session: AsyncSession,
+    run: _SystemRun,
+    entity_type: EntityType,
+    model: type[GoldenRecord],
+    new: list[tuple[dict[str, Any], MappedRecord]],
+    resolved: dict[tuple[str, str], int],
+    result: SyncRunResult,
+    now: datetime,
+) -> None:
+    if not new:
+        return
+    # A crosswalk may already name the golden record (a re-created source record, a merge).
+    known = {
+        external_id: golden_id
+        for external_id, golden_id in await session.execute(
+            select(Crosswalk.external_id, Crosswalk.golden_id).where(
+                Crosswalk.tenant_id == run.tenant_id,
+                Crosswalk.entity_type == str(entity_type),
+                Crosswalk.system == run.system,
+                Crosswalk.external_id.in_([m.external_id for _, m in new]),
+            )
+        )
+    }
+    goldens: dict[str, GoldenRecord] = {}
+    lineage_columns: dict[str, list[str]] = {}
+    pending: list[tuple[str, str, Ref]] = []
+    kept: list[tuple[dict[str, Any], MappedRecord]] = []
+    for raw, record in new:
+        values = _column_values(model, record.attributes)
+        missing_required = False
+        ref_columns = []
+        for column, ref in record.refs.items():
+            if column not in model.__table__.c:
+                continue
+            golden_id = resolved.get((str(ref.entity_type), ref.external_id))
+            if golden_id is not None:
+                values[column] = golden_id
+                ref_columns.append(column)
+            elif _nullable(model, column):
+                pending.append((record.external_id, column, ref))
+            else:
+                missing_required = True
+        if missing_required:
+            result.skipped += 1
+            continue
+        kept.append((raw, record))
+        if record.external_id in known:
+            continue
+        lineage_columns[record.external_id] = sorted(values)
+        goldens[record.external_id] = model(
+            tenant_id=run.tenant_id,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            **{**REQUIRED_DEFAULTS[entity_type], **values},
+        )
+    session.add_all(goldens.values())
+    await session.flush()
+
+    sources: dict[str, SourceRecord] = {}
+    for raw, record in kept:
+        golden_id = known.get(record.external_id) or goldens[record.external_id].id
+        sources[record.external_id] = SourceRecord(
+            tenant_id=run.tenant_id,
+            entity_type=str(entity_type),
+            golden_id=golden_id,
+            system=run.system,
+            external_id=record.external_id,
+            payload=raw,
+            attributes=_stored_attributes(record),
+            source_updated_at=record.source_updated_at,
+            fetched_at=now,
+            concurrency_token=_token(record),
+            deleted=record.deleted,
+        )
+        if record.external_id not in known:
+            session.add(
+                Crosswalk(
+                    tenant_id=run.tenant_id,
+                    entity_type=str(entity_type),
+                    system=run.system,
+                    external_id=record.external_id,
+                    golden_id=golden_id,
+                    created_at=now,
+                )
+            )
+    result.created += len(sources)
+    session.add_all(sources.values())
+    await session.flush()
+
+    session.add_all(
+        Lineage(
+            tenant_id=run.tenant_id,
+            entity_type=str(entity_type),
+            golden_id=golden.id,
+            attribute=column,
+            source_record_id=sources[external_id].id,
+            rule=RULE,
+            updated_at=now,
+        )
+        for external_id, golden in goldens.items()
+        for column in lineage_columns[external_id]
+    )
+    for external_id, column, ref in pending:
+        if external_id in goldens:
+            run.pending.append(
+                _Pending(model, goldens[external_id].id, column, ref, sources[external_id].id)
+            )
+
+
+async def _refresh_goldens(
+    session: AsyncSession,
+    run: _SystemRun,
+    entity_type: EntityType,
+    model: type[GoldenRecord],
+    changed: list[tuple[SourceRecord, MappedRecord]],
+    resolved: dict[tuple[str, str], int],
+    now: datetime,
+) -> None:
+    """Copy a changed source record's values into the golden attributes whose lineage names it:
+    the attributes it owns. Attributes that another source won stay as they are."""
+    if not changed:
+        return
+    by_source = {source.id: (source, record) for source, record in changed}
+    owned: dict[int, list[Lineage]] = defaultdict(list)
+    for lineage in await session.scalars(
+        select(Lineage).where(
+            Lineage.tenant_id == run.tenant_id,
+            Lineage.entity_type == str(entity_type),
+            Lineage.source_record_id.in_(list(by_source)),
+        )
+    ):
+        owned[lineage.source_record_id or 0].append(lineage)
+    goldens = {
+        g.id: g
+        for g in await session.scalars(
+            select(model).where(model.id.in_([s.golden_id for s, _ in changed]))
+        )
+    }
+    for source_id, (source, record) in by_source.items():
+        golden = goldens.get(source.golden_id)
+        if golden is None:
+            continue
+        values = _column_values(model, record.attributes)
+        for column, ref in record.refs.items():
+            if column in model.__table__.c:
+                values[column] = resolved.get((str(ref.entity_type), ref.external_id))
+        dirty = False
+        for lineage in owned.get(source_id, []):
+            column = lineage.attribute
+            new_value = values.get(column, REQUIRED_DEFAULTS[entity_type].get(column))
+            if new_value is None and not _nullable(model, column):
+                continue
+            if getattr(golden, column) != new_value:
+                setattr(golden, column, new_value)
+                lineage.updated_at = now
+                dirty = True
+        if dirty:
+            golden.version += 1
+            golden.updated_at = now
+
+
+async def _resolve_pending(session: AsyncSession, run: _SystemRun) -> None:
+    """Fill the references left empty because their target arrived later in the run."""
+    records = [MappedRecord("", {}, refs={"x": p.ref}) for p in run.pending]
+    resolved = await _resolve_refs(session, run, records)
+    by_model: dict[type[GoldenRecord], list[_Pending]] = defaultdict(list)
+    for pending in run.pending:
+        by_model[pending.model].append(pending)
+    for model, items in by_model.items():
+        goldens = {
+            g.id: g
+            for g in await session.scalars(
+                select(model).where(model.id.in_({p.golden_id for p in items}))
+            )
+        }
+        for pending in items:
+            golden_id = resolved.get((str(pending.ref.entity_type), pending.ref.external_id))
+            golden = goldens.get(pending.golden_id)
+            if golden_id is None or golden is None:
+                continue
+            setattr(golden, pending.column, golden_id)
+            session.add(
+                Lineage(
+                    tenant_id=run.tenant_id,
+                    entity_type=str(model.entity_type),
+                    golden_id=golden.id,
+                    attribute=pending.column,
+                    source_record_id=pending.source_record_id,
+                    rule=RULE,
+                )
+            )
+    run.pending.clear()
+
+
+def connectors_from_credentials(
+    http: Any,
+    base_urls: dict[str, str],
+    credentials: dict[str, dict[str, str]],
+    **client_options: Any,
+) -> list[Connector]:
+    """One connector per system in `base_urls`, in dependency-friendly order (people first).
+
+    `credentials[system]` holds: salesforce access_token (+ api_version); harvest access_token,
+    account_id; quickbooks access_token, realm_id; bamboohr api_key, company_domain; gusto
+    access_token, company_uuid. `http` is the shared `httpx.AsyncClient`.
+    """
+    from connectors.bamboohr import BambooHRClient, BambooHRConnector
+    from connectors.gusto import GustoClient, GustoConnector
+    from connectors.harvest import HarvestClient, HarvestConnector
+    from connectors.quickbooks import QuickBooksClient, QuickBooksConnector
+    from connectors.salesforce import SalesforceClient, SalesforceConnector
+
+    built: list[Connector] = []
+    for system in ("bamboohr", "gusto", "salesforce", "harvest", "quickbooks"):
+        if system not in base_urls:
+            continue
+        url, creds = base_urls[system].rstrip("/"), credentials[system]
+        if system == "salesforce":
+            built.append(SalesforceConnector(SalesforceClient(
+                http, url, creds["access_token"],
+                api_version=creds.get("api_version", "v59.0"), **client_options)))
+        elif system == "harvest":
+            built.append(HarvestConnector(HarvestClient(
+                http, url, creds["access_token"], creds["account_id"], **client_options)))
+        elif system == "quickbooks":
+            built.append(QuickBooksConnector(QuickBooksClient(
+                http, url, creds["access_token"], creds["realm_id"], **client_options)))
+        elif system == "bamboohr":
+            built.append(BambooHRConnector(BambooHRClient(
+                http, f"{url}/api/gateway.php/{creds['company_domain']}", creds["api_key"],
+                **client_options)))
+        else:
+            built.append(GustoConnector(GustoClient(
+                http, url, creds["access_token"], creds["company_uuid"], **client_options)))
+    return built

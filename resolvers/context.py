@@ -1,0 +1,77 @@
+"""The per-request context: tenant, caller, settings, one database session and the dataloaders."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Executable, Row
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.settings import Settings
+from resolvers.dataloaders import Loaders
+
+
+class Context:
+    """Everything a resolver may use for one GraphQL request; nothing is shared across requests."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        tenant_id: str,
+        settings: Settings,
+        principal: object | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.settings = settings
+        self.principal = principal
+        self.request_id = request_id or uuid.uuid4().hex
+        # Strawberry resolves sibling fields concurrently, but one AsyncSession (one connection)
+        # must never run two statements at once: every statement goes through `execute`.
+        self._lock = asyncio.Lock()
+        self.statements = 0
+        self.loaders = Loaders(self)
+
+    @classmethod
+    def create(
+        cls,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        tenant_id: str,
+        settings: Settings,
+        principal: object | None = None,
+        request_id: str | None = None,
+    ) -> Context:
+        return cls(
+            sessions(),
+            tenant_id=tenant_id,
+            settings=settings,
+            principal=principal,
+            request_id=request_id,
+        )
+
+    async def execute(self, statement: Executable) -> Sequence[Row[Any]]:
+        """Run one read statement on this request's session, one at a time."""
+        async with self._lock:
+            self.statements += 1
+            result = await self.session.execute(statement)
+            return result.all()
+
+    async def scalar(self, statement: Executable) -> Any:
+        rows = await self.execute(statement)
+        return rows[0][0] if rows else None
+
+    async def close(self) -> None:
+        """Release the connection (a read-only request has nothing to commit)."""
+        await self.session.close()
+
+    async def __aenter__(self) -> Context:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,198 @@
+"""Per-request DataLoaders: every nested field batches its parents' keys into one `IN` statement.
+
+Each loader is created on first use and kept on the request's `Loaders` for its lifetime. It
+builds its objects with the `build` function it was created with (a schema type's `from_row`),
+once per row, so a resolver can hand the loader's future straight to GraphQL.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from aiodataloader import DataLoader
+from sqlalchemy import ColumnElement, Row, Select, select
+
+from golden_records.models import Crosswalk, GoldenRecord, Lineage, SourceRecord
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
+Build = Callable[[Row[Any]], Any]
+
+# A merge chain longer than this is a data error; stop rather than loop forever.
+MAX_MERGE_HOPS = 16
+
+
+class Loaders:
+    """The DataLoaders of one request, created lazily and keyed by what they load."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._cache: dict[Hashable, DataLoader[Any, Any]] = {}
+
+    def by_id(self, model: type[GoldenRecord], build: Build) -> DataLoader[int, Any]:
+        """Golden records by primary key, following merges to the survivor; None if absent."""
+        key = ("by_id", model, build)
+        loader = self._cache.get(key)
+        if loader is None:
+            ctx = self._context
+
+            async def load(keys: list[int]) -> list[Any]:
+                found = await load_survivors(ctx, model, keys)
+                built: dict[int, Any] = {}  # several keys may share one survivor
+                result: list[Any] = []
+                for k in keys:
+                    row = found.get(k)
+                    if row is None:
+                        result.append(None)
+                        continue
+                    obj = built.get(row.id)
+                    if obj is None:
+                        obj = built[row.id] = build(row)
+                    result.append(obj)
+                return result
+
+            loader = self._cache[key] = DataLoader(load)
+        return loader
+
+    def children(
+        self,
+        model: type[GoldenRecord],
+        parent_column: str,
+        build: Build,
+        *,
+        where: Sequence[ColumnElement[bool]] = (),
+        variant: Hashable = None,
+        order_by: Sequence[str] = (),
+    ) -> DataLoader[int, list[Any]]:
+        """Live (unmerged) golden records whose `parent_column` is the key, in one statement."""
+        key = ("children", model, parent_column, variant, build)
+        loader = self._cache.get(key)
+        if loader is None:
+            table = model.__table__
+            column = table.c[parent_column]
+            base = (
+                select(table)
+                .where(
+                    table.c.tenant_id == self._context.tenant_id,
+                    table.c.merged_into_id.is_(None),
+                    *where,
+                )
+                # NULLs last on every backend, so both give the same order.
+                .order_by(*(table.c[name].asc().nulls_last() for name in order_by), table.c.id)
+            )
+            loader = self._cache[key] = self._grouped(base, column, build)
+        return loader
+
+    def source_records(self, entity_type: str, build: Build) -> DataLoader[int, list[Any]]:
+        key = ("source_records", entity_type, build)
+        loader = self._cache.get(key)
+        if loader is None:
+            t = SourceRecord.__table__
+            base = (
+                select(t)
+                .where(t.c.tenant_id == self._context.tenant_id, t.c.entity_type == entity_type)
+                .order_by(t.c.system, t.c.external_id)
+            )
+            loader = self._cache[key] = self._grouped(base, t.c.golden_id, build)
+        return loader
+
+    def crosswalks(self, entity_type: str, build: Build) -> DataLoader[int, list[Any]]:
+        key = ("crosswalks", entity_type, build)
+        loader = self._cache.get(key)
+        if loader is None:
+            t = Crosswalk.__table__
+            base = (
+                select(t.c.system, t.c.external_id, t.c.golden_id, t.c.created_at)
+                .where(t.c.tenant_id == self._context.tenant_id, t.c.entity_type == entity_type)
+                .order_by(t.c.system, t.c.external_id)
+            )
+            loader = self._cache[key] = self._grouped(base, t.c.golden_id, build)
+        return loader
+
+    def lineage(self, entity_type: str, build: Build) -> DataLoader[int, list[Any]]:
+        key = ("lineage", entity_type, build)
+        loader = self._cache.get(key)
+        if loader is None:
+            lin, src = Lineage.__table__, SourceRecord.__table__
+            base = (
+                select(
+                    lin.c.attribute,
+                    lin.c.rule,
+                    lin.c.updated_at,
+                    src.c.system,
+                    src.c.external_id,
+                )
+                .select_from(lin.outerjoin(src, src.c.id == lin.c.source_record_id))
+                .where(
+                    lin.c.tenant_id == self._context.tenant_id,
+                    lin.c.entity_type == entity_type,
+                )
+                .order_by(lin.c.attribute)
+            )
+            loader = self._cache[key] = self._grouped(base, lin.c.golden_id, build)
+        return loader
+
+    def _grouped(
+        self, base: Select[Any], column: ColumnElement[Any], build: Build
+    ) -> DataLoader[int, list[Any]]:
+        ctx = self._context
+        keyed = base.add_columns(column.label("_parent_key"))
+        # A nested list never holds more than a page, so one deep query stays bounded.
+        cap = ctx.settings.max_page_size
+
+        async def load(keys: list[int]) -> list[list[Any]]:
+            groups: dict[int, list[Any]] = defaultdict(list)
+            for row in await ctx.execute(keyed.where(column.in_(set(keys)))):
+                group = groups[row._parent_key]
+                if len(group) < cap:
+                    group.append(build(row))
+            return [groups.get(k, []) for k in keys]
+
+        return DataLoader(load)
+
+
+async def load_survivors(
+    ctx: Context, model: type[GoldenRecord], keys: Iterable[int]
+) -> dict[int, Row[Any]]:
+    """Rows for `keys` in this tenant; a key that lost a merge maps to its survivor's row."""
+    table = model.__table__
+    wanted = set(keys)
+    rows = {
+        r.id: r
+        for r in await ctx.execute(
+            select(table).where(table.c.tenant_id == ctx.tenant_id, table.c.id.in_(wanted))
+        )
+    }
+    result: dict[int, Row[Any]] = {}
+    pending: dict[int, int] = {}  # requested key -> ID to look at next
+    for k in wanted:
+        row = rows.get(k)
+        if row is None:
+            continue
+        if row.merged_into_id is None:
+            result[k] = row
+        else:
+            pending[k] = row.merged_into_id
+    for _ in range(MAX_MERGE_HOPS):
+        if not pending:
+            break
+        missing = {t for t in pending.values() if t not in rows}
+        if missing:
+            for r in await ctx.execute(
+                select(table).where(table.c.tenant_id == ctx.tenant_id, table.c.id.in_(missing))
+            ):
+                rows[r.id] = r
+        following: dict[int, int] = {}
+        for k, target in pending.items():
+            row = rows.get(target)
+            if row is None:
+                continue
+            if row.merged_into_id is None:
+                result[k] = row
+            else:
+                following[k] = row.merged_into_id
+        pending = following
+    return result

@@ -1,0 +1,140 @@
+"""The Client type (a firm's customer), its filter and ordering inputs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from sqlalchemy import Row
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from golden_records.models import ClientRecord, InvoiceRecord, ProjectRecord, ResourceRecord
+from resolvers import related
+from resolvers.context import Context
+from schema.common import OrderDirection
+from schema.enums import ClientStatus
+from schema.node import GoldenRecord, build, builder
+
+if TYPE_CHECKING:
+    from schema.invoice import Invoice
+    from schema.project import Project
+    from schema.resource import Resource
+
+_FIELDS = (
+    "name",
+    "legal_name",
+    "website",
+    "domain",
+    "industry",
+    "status",
+    "currency",
+    "payment_terms",
+    "tax_id",
+    "billing_address",
+    "parent_id",
+    "account_owner_id",
+)
+
+
+def _parent(root: Client, info: Info[Context, None]) -> Any:
+    return related.load_one(info.context, ClientRecord, Client.from_row, root.parent_id)
+
+
+def _children(root: Client, info: Info[Context, None], first: int | None = None) -> Any:
+    return related.load_many(
+        info.context, ClientRecord, Client.from_row, "parent_id", root.pk, first, order_by=("name",)
+    )
+
+
+def _projects(root: Client, info: Info[Context, None], first: int | None = None) -> Any:
+    return related.load_many(
+        info.context,
+        ProjectRecord,
+        builder("Project"),
+        "client_id",
+        root.pk,
+        first,
+        order_by=("name",),
+    )
+
+
+def _invoices(root: Client, info: Info[Context, None], first: int | None = None) -> Any:
+    return related.load_many(
+        info.context,
+        InvoiceRecord,
+        builder("Invoice"),
+        "client_id",
+        root.pk,
+        first,
+        order_by=("issue_date",),
+    )
+
+
+def _account_owner(root: Client, info: Info[Context, None]) -> Any:
+    return related.load_one(
+        info.context, ResourceRecord, builder("Resource"), root.account_owner_id
+    )
+
+
+@strawberry.type(description="A customer of the firm, matched across CRM, PSA and ERP.")
+class Client(GoldenRecord):
+    name: str
+    legal_name: str | None
+    website: str | None
+    domain: str | None
+    industry: str | None
+    status: ClientStatus
+    currency: str = strawberry.field(description="Billing currency, ISO 4217.")
+    payment_terms: str | None
+    tax_id: str | None
+    billing_address: JSON | None
+    parent_id: strawberry.Private[int | None]
+    account_owner_id: strawberry.Private[int | None]
+
+    parent: Client | None = strawberry.field(
+        resolver=_parent, description="The parent in the account hierarchy."
+    )
+    children: list[Client] = strawberry.field(
+        resolver=_children, description="Clients whose parent this is."
+    )
+    projects: list[Annotated[Project, strawberry.lazy("schema.project")]] = strawberry.field(
+        resolver=_projects
+    )
+    invoices: list[Annotated[Invoice, strawberry.lazy("schema.invoice")]] = strawberry.field(
+        resolver=_invoices
+    )
+    account_owner: Annotated[Resource, strawberry.lazy("schema.resource")] | None = (
+        strawberry.field(
+            resolver=_account_owner, description="The firm's person who owns the relationship."
+        )
+    )
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Client:
+        return build(cls, row, _FIELDS)
+
+
+@strawberry.input(description="Only clients matching every given field.")
+class ClientFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive text in name, legal name or domain."
+    )
+    status: list[ClientStatus] | None = None
+    currency: str | None = None
+    updated_since: datetime | None = None
+
+
+@strawberry.enum
+class ClientOrderField(Enum):
+    NAME = "name"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+@strawberry.input
+class ClientOrder:
+    field: ClientOrderField = ClientOrderField.NAME
+    direction: OrderDirection = OrderDirection.ASC

@@ -1,0 +1,164 @@
+"""The root Query: node lookup, connections, lookups by ID or by any system's ID, crosswalks."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from golden_records.models import ClientRecord, ProjectRecord, ResourceRecord
+from resolvers import golden
+from resolvers.context import Context
+from resolvers.global_ids import MODELS
+from resolvers.pagination import Ordering
+from schema.client import Client, ClientFilter, ClientOrder
+from schema.common import (
+    Connection,
+    Crosswalk,
+    OrderDirection,
+    SystemRefInput,
+    connection_from_page,
+)
+from schema.crosswalk import CrosswalkResult
+from schema.enums import EntityType
+from schema.node import Node, builder
+from schema.project import Project, ProjectFilter, ProjectOrder
+from schema.resource import Resource, ResourceFilter, ResourceOrder
+
+PAGE_HELP = "At most `first` records (default and maximum set by the server) after cursor `after`."
+
+
+def _ordering(order: ClientOrder | ProjectOrder | ResourceOrder) -> Ordering:
+    return Ordering(
+        key=order.field.name,
+        column=order.field.value,
+        descending=order.direction is OrderDirection.DESC,
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any record by its global ID (merged IDs give the survivor).")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        found: Node | None = await golden.node(info.context, id, builder)
+        return found
+
+    @strawberry.field(description=f"Clients, by name unless ordered otherwise. {PAGE_HELP}")
+    async def clients(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        filter: ClientFilter | None = None,
+        order_by: ClientOrder | None = None,
+    ) -> Connection[Client]:
+        page = await golden.connection(
+            info.context,
+            ClientRecord,
+            filter,
+            _ordering(order_by or ClientOrder()),
+            first=first,
+            after=after,
+        )
+        result: Connection[Client] = connection_from_page(page, Client.from_row)
+        return result
+
+    @strawberry.field(description="A client by global ID or by one system's ID (`ref`).")
+    async def client(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID | None = None,
+        ref: SystemRefInput | None = None,
+    ) -> Client | None:
+        found: Client | None = await golden.by_id_or_ref(
+            info.context, ClientRecord, Client.from_row, id, ref
+        )
+        return found
+
+    @strawberry.field(description=f"Projects, by name unless ordered otherwise. {PAGE_HELP}")
+    async def projects(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        filter: ProjectFilter | None = None,
+        order_by: ProjectOrder | None = None,
+    ) -> Connection[Project]:
+        page = await golden.connection(
+            info.context,
+            ProjectRecord,
+            filter,
+            _ordering(order_by or ProjectOrder()),
+            first=first,
+            after=after,
+        )
+        result: Connection[Project] = connection_from_page(page, Project.from_row)
+        return result
+
+    @strawberry.field(description="A project by global ID or by one system's ID (`ref`).")
+    async def project(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID | None = None,
+        ref: SystemRefInput | None = None,
+    ) -> Project | None:
+        found: Project | None = await golden.by_id_or_ref(
+            info.context, ProjectRecord, Project.from_row, id, ref
+        )
+        return found
+
+    @strawberry.field(
+        description=f"Resources, by family name unless ordered otherwise. {PAGE_HELP}"
+    )
+    async def resources(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        filter: ResourceFilter | None = None,
+        order_by: ResourceOrder | None = None,
+    ) -> Connection[Resource]:
+        page = await golden.connection(
+            info.context,
+            ResourceRecord,
+            filter,
+            _ordering(order_by or ResourceOrder()),
+            first=first,
+            after=after,
+        )
+        result: Connection[Resource] = connection_from_page(page, Resource.from_row)
+        return result
+
+    @strawberry.field(description="A resource by global ID or by one system's ID (`ref`).")
+    async def resource(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID | None = None,
+        ref: SystemRefInput | None = None,
+    ) -> Resource | None:
+        found: Resource | None = await golden.by_id_or_ref(
+            info.context, ResourceRecord, Resource.from_row, id, ref
+        )
+        return found
+
+    @strawberry.field(
+        description="The golden record a system's ID maps to, with its ID in every system."
+    )
+    async def crosswalk(
+        self,
+        info: Info[Context, None],
+        entity_type: EntityType,
+        system: str,
+        external_id: str,
+    ) -> CrosswalkResult | None:
+        ctx = info.context
+        kind = entity_type
+        model = next(m for m in MODELS.values() if m.entity_type is kind)
+        golden_id = await golden.crosswalk_target(ctx, kind, system, external_id)
+        if golden_id is None:
+            return None
+        type_name = next(name for name, m in MODELS.items() if m is model)
+        record = await ctx.loaders.by_id(model, builder(type_name)).load(golden_id)
+        if record is None:
+            return None
+        crosswalks = await ctx.loaders.crosswalks(kind.value, Crosswalk.from_row).load(record.pk)
+        return CrosswalkResult(entity_type=kind, record=record, crosswalks=crosswalks)

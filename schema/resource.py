@@ -1,0 +1,131 @@
+"""The Resource type (an employee or contractor), its filter and ordering inputs.
+
+Sensitive HRIS/payroll attributes (date of birth, national ID, home address) are deliberately
+not exposed until field-level authorization exists.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from sqlalchemy import Row
+from strawberry.types import Info
+
+from golden_records.models import AssignmentRecord, CostRateRecord, ResourceRecord
+from resolvers import related
+from resolvers.context import Context
+from schema.common import OrderDirection
+from schema.enums import EmploymentType, ResourceStatus
+from schema.node import GoldenRecord, build, builder
+
+if TYPE_CHECKING:
+    from schema.assignment import Assignment
+    from schema.cost_rate import CostRate
+
+_FIELDS = (
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "title",
+    "department",
+    "employment_type",
+    "status",
+    "hire_date",
+    "termination_date",
+    "office",
+    "region",
+    "default_bill_rate",
+    "currency",
+    "skills",
+    "manager_id",
+)
+
+
+def _manager(root: Resource, info: Info[Context, None]) -> Any:
+    return related.load_one(info.context, ResourceRecord, Resource.from_row, root.manager_id)
+
+
+def _assignments(root: Resource, info: Info[Context, None], first: int | None = None) -> Any:
+    return related.load_many(
+        info.context,
+        AssignmentRecord,
+        builder("Assignment"),
+        "resource_id",
+        root.pk,
+        first,
+        order_by=("start_date",),
+    )
+
+
+def _cost_rates(root: Resource, info: Info[Context, None], first: int | None = None) -> Any:
+    return related.load_many(
+        info.context,
+        CostRateRecord,
+        builder("CostRate"),
+        "resource_id",
+        root.pk,
+        first,
+        order_by=("effective_from",),
+    )
+
+
+@strawberry.type(description="A person who works for the firm, matched across HRIS, PSA, payroll.")
+class Resource(GoldenRecord):
+    given_name: str
+    family_name: str
+    email: str | None
+    phone: str | None
+    title: str | None
+    department: str | None
+    employment_type: EmploymentType
+    status: ResourceStatus
+    hire_date: date | None
+    termination_date: date | None
+    office: str | None
+    region: str | None
+    default_bill_rate: Decimal | None
+    currency: str
+    skills: list[str]
+    manager_id: strawberry.Private[int | None]
+
+    manager: Resource | None = strawberry.field(resolver=_manager)
+    assignments: list[Annotated[Assignment, strawberry.lazy("schema.assignment")]] = (
+        strawberry.field(resolver=_assignments)
+    )
+    cost_rates: list[Annotated[CostRate, strawberry.lazy("schema.cost_rate")]] = strawberry.field(
+        resolver=_cost_rates, description="Hourly cost, effective-dated (from payroll)."
+    )
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Resource:
+        return build(cls, row, _FIELDS)
+
+
+@strawberry.input(description="Only resources matching every given field.")
+class ResourceFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive text in given name, family name or e-mail."
+    )
+    status: list[ResourceStatus] | None = None
+    department: str | None = strawberry.field(
+        default=None, description="Exact department name, case-insensitive."
+    )
+    updated_since: datetime | None = None
+
+
+@strawberry.enum
+class ResourceOrderField(Enum):
+    NAME = "family_name"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+@strawberry.input
+class ResourceOrder:
+    field: ResourceOrderField = ResourceOrderField.NAME
+    direction: OrderDirection = OrderDirection.ASC
