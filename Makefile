@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench load fuzz schema clean
+.PHONY: demo test lint bench load load-pg fuzz schema clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -29,7 +29,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 load: $(STAMP)
-	$(BIN)/python bench/load.py
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+load-pg: $(STAMP)
+	$(BIN)/python bench/load.py --postgres $(LOAD_ARGS)
 
 fuzz: $(STAMP)
 	CROSSWALK_FUZZ_EXAMPLES=500 $(BIN)/pytest -q tests/test_fuzz_graphql.py

@@ -163,7 +163,7 @@ def blocking_recall(rows: list[dict[str, Any]]) -> tuple[float, int, int]:
         (i, j)
         for i in range(len(prepared))
         for j in range(i + 1, len(prepared))
-        if scorer.score(prepared[i], prepared[j]) >= config.review
+        if scorer.score(prepared[i], prepared[j], config.review) >= config.review
     }
     proposed = set(candidate_pairs("resource", prepared, config))
     found = len(wanted & proposed)

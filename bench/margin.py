@@ -5,22 +5,17 @@ inserts, not the ORM) into a throw-away SQLite file and, when reachable, a throw
 PostgreSQL database, then prints one JSON line per measurement:
 {"bench": "margin", "name": ..., "value": s, "unit": "s", "baseline": s, "ratio": ...}.
 `baseline` is the bare query: hours per client and month, the same rows scanned and grouped,
-without the rates. Each figure is the best of a few runs, after one warm-up.
+without the rates. Each figure is the mean of two runs after a warm-up (a run of minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
-import os
 import random
-import socket
 import tempfile
 import time
-import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +24,13 @@ from typing import Any
 from sqlalchemy import Executable, Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench._common import (
+    emit,
+    median_seconds,
+    postgres_reachable,
+    sqlite_url,
+    throwaway_postgres,
+)
 from golden_records.fx_models import FxRate
 from golden_records.margin import (
     MarginGroupBy,
@@ -53,7 +55,7 @@ from hub.db import create_engine
 TENANT = "bench"
 YEAR_START, YEAR_END = date(2025, 1, 1), date(2025, 12, 31)
 CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP")
-RUNS = 3
+RUNS = 2  # after one warm-up run; the median (here the mean) is reported
 
 
 def _firm(entries: int, seed: int = 6) -> dict[str, list[dict[str, Any]]]:
@@ -199,16 +201,17 @@ async def _load(engine: AsyncEngine, firm: dict[str, list[dict[str, Any]]]) -> N
         await conn.run_sync(Base.metadata.create_all)
         await conn.execute(insert(Tenant), [{"id": TENANT, "name": "Bench"}])
         for table, rows in firm.items():
-            if table == "time_entries" and engine.dialect.name == "postgresql":
-                await _copy_time_entries(conn, rows)
+            if table == "time_entries":
+                await _bulk_time_entries(conn, rows, engine.dialect.name)
                 continue
             for chunk in range(0, len(rows), 50_000):
                 await conn.execute(insert(MODELS[table]), rows[chunk : chunk + 50_000])
         await conn.exec_driver_sql("ANALYZE")  # plans as on a database in use
 
 
-async def _copy_time_entries(conn: Any, rows: list[dict[str, Any]]) -> None:
-    """COPY: an executemany of a million rows would dominate the run on PostgreSQL."""
+async def _bulk_time_entries(conn: Any, rows: list[dict[str, Any]], dialect: str) -> None:
+    """The driver's own bulk path (COPY, executemany of tuples): a million rows through
+    SQLAlchemy's parameter handling would dominate the run."""
     columns = [
         "id",
         "tenant_id",
@@ -220,9 +223,27 @@ async def _copy_time_entries(conn: Any, rows: list[dict[str, Any]]) -> None:
         "billable",
         "approval_state",
     ]
-    raw = await conn.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(
-        "time_entries", records=[tuple(r[c] for c in columns) for r in rows], columns=columns
+    raw = (await conn.get_raw_connection()).driver_connection
+    if dialect == "postgresql":
+        records = [tuple(r[c] for c in columns) for r in rows]
+        await raw.copy_records_to_table("time_entries", records=records, columns=columns)
+        return
+    # SQLite: ISO dates and floats are what SQLAlchemy's Date and Numeric store there too.
+    records = [
+        (
+            *(r[c] for c in columns[:5]),
+            r["spent_date"].isoformat(),
+            float(r["hours"]),
+            int(r["billable"]),
+            r["approval_state"],
+        )
+        for r in rows
+    ]
+    placeholders = ", ".join("?" for _ in columns)
+    await raw.executemany(
+        f"INSERT INTO time_entries ({', '.join(columns)}, created_at, updated_at) "
+        f"VALUES ({placeholders}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        records,
     )
 
 
@@ -242,34 +263,12 @@ def bare_statement() -> Executable:
     )
 
 
-async def _best(run: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
-    result = await run()  # warm-up: caches and statement compilation
-    best = float("inf")
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        result = await run()
-        best = min(best, time.perf_counter() - started)
-    return best, result
-
-
 async def bench(url: str, backend: str, entries: int) -> None:
     engine = create_engine(url)
     try:
         started = time.perf_counter()
         await _load(engine, _firm(entries))
-        load_s = time.perf_counter() - started
-        print(
-            json.dumps(
-                {
-                    "bench": "margin",
-                    "name": f"{backend}_load",
-                    "value": round(load_s, 2),
-                    "unit": "s",
-                    "entries": entries,
-                }
-            ),
-            flush=True,
-        )
+        emit("margin", f"{backend}_load", time.perf_counter() - started, "s", entries=entries)
 
         async with engine.connect() as conn:
 
@@ -282,87 +281,52 @@ async def bench(url: str, backend: str, entries: int) -> None:
                 currency="USD",
                 group_by=(MarginGroupBy.CLIENT, MarginGroupBy.MONTH),
             )
-            bare_s, bare_rows = await _best(lambda: execute(bare_statement()))
-            margin_s, rows = await _best(lambda: compute_margin(execute, TENANT, query))
-            # The same margin statement alone: what the SQL costs without our Python around it.
             statement = margin_statement(TENANT, query, "USD")
-            sql_s, _ = await _best(lambda: execute(statement))
-        print(
-            json.dumps(
-                {
-                    "bench": "margin",
-                    "name": f"{backend}_margin_by_client_month",
-                    "value": round(margin_s, 3),
-                    "unit": "s",
-                    "baseline": round(bare_s, 3),
-                    "ratio": round(margin_s / bare_s, 2),
-                    "entries": entries,
-                    "rows": len(rows),
-                    "baseline_rows": len(bare_rows),
-                }
-            ),
-            flush=True,
+            bare_s = await median_seconds(lambda: execute(bare_statement()), repeat=RUNS)
+            margin_s = await median_seconds(
+                lambda: compute_margin(execute, TENANT, query), repeat=RUNS
+            )
+            # The margin statement alone: the SQL's cost without the Python around it.
+            sql_s = await median_seconds(lambda: execute(statement), repeat=1, warmup=0)
+            rows = await compute_margin(execute, TENANT, query)
+        emit(
+            "margin",
+            f"{backend}_margin_by_client_month",
+            margin_s,
+            "s",
+            baseline=bare_s,
+            target="<= 1.5x the bare GROUP BY",
+            met=margin_s <= 1.5 * bare_s,
+            entries=entries,
+            rows=len(rows),
         )
-        print(
-            json.dumps(
-                {
-                    "bench": "margin",
-                    "name": f"{backend}_margin_statement_only",
-                    "value": round(sql_s, 3),
-                    "unit": "s",
-                    "baseline": round(bare_s, 3),
-                    "ratio": round(sql_s / bare_s, 2),
-                    "entries": entries,
-                }
-            ),
-            flush=True,
+        emit(
+            "margin",
+            f"{backend}_margin_statement_only",
+            sql_s,
+            "s",
+            baseline=bare_s,
+            entries=entries,
         )
     finally:
         await engine.dispose()
 
 
-def _postgres_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-@contextlib.contextmanager
-def _throwaway_pg_database() -> Iterator[str]:
-    import asyncpg
-
-    admin = os.environ.get("CROSSWALK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-    name = f"crosswalk_bench_{uuid.uuid4().hex[:10]}"
-
-    async def admin_sql(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+async def _bench_postgres(entries: int) -> None:
+    async with throwaway_postgres("crosswalk_bench_margin") as url:
+        await bench(url, "postgresql", entries)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=("all", "sqlite", "postgresql"), default="all")
     args = parser.parse_args()
     if args.backend in ("all", "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-            asyncio.run(bench(url, "sqlite", args.entries))
-    if args.backend in ("all", "postgresql") and _postgres_reachable():
-        with _throwaway_pg_database() as url:
-            asyncio.run(bench(url, "postgresql", args.entries))
+            asyncio.run(bench(sqlite_url(Path(tmp)), "sqlite", args.entries))
+    if args.backend in ("all", "postgresql") and postgres_reachable():
+        asyncio.run(_bench_postgres(args.entries))
 
 
 if __name__ == "__main__":

@@ -184,7 +184,8 @@ class month_of(FunctionElement[str]):
 
 @compiles(month_of)
 def _month_of_default(element: month_of, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+    # A plain timestamp: to_char would otherwise pick timestamptz and do zone work per row.
+    return f"to_char(CAST({compiler.process(element.clauses, **kw)} AS timestamp), 'YYYY-MM')"
 
 
 @compiles(month_of, "sqlite")

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from golden_records.canonical import EntityType
+from golden_records.errors import ConfigurationError
 from golden_records.ownership import DEFAULT_OWNERSHIP
 
 
@@ -92,6 +93,30 @@ class SurvivorshipConfig:
                     raise ValueError(f"{entity}.{attribute}: no survivorship strategies")
                 for s in strategies:
                     Strategy(s)
+
+    @classmethod
+    def from_mapping(
+        cls,
+        data: Mapping[str, Any],
+        ownership: Mapping[EntityType, Mapping[str, str]] = DEFAULT_OWNERSHIP,
+    ) -> SurvivorshipConfig:
+        """Read the `survivorship` section of a tenant file, e.g.
+
+        {"default": ["OWNING_SYSTEM", "MOST_RECENT"],
+         "rules": {"client": {"industry": ["MOST_FREQUENT", "MOST_RECENT"]}}}
+
+        Rules not given keep the defaults (resource skills: UNION).
+        """
+        try:
+            default = tuple(Strategy(s) for s in data.get("default", DEFAULT_STRATEGIES))
+            rules = {e: dict(attrs) for e, attrs in _DEFAULT_RULES.items()}
+            for entity, attrs in (data.get("rules") or {}).items():
+                target = rules.setdefault(EntityType(entity).value, {})
+                for attribute, strategies in attrs.items():
+                    target[attribute] = tuple(Strategy(s) for s in strategies)
+            return cls(default=default, rules=rules, ownership=ownership)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ConfigurationError(f"invalid survivorship configuration: {exc}") from exc
 
     def strategies(self, entity_type: EntityType | str, attribute: str) -> tuple[Strategy, ...]:
         found = self.rules.get(EntityType(entity_type).value, {}).get(attribute)

@@ -59,6 +59,8 @@ def _serve(settings: Settings, *, graphiql_api_key: str | None = None) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # keep our JSON logging; RequestIdMiddleware writes the access log
+        access_log=False,
     )
 
 

@@ -125,6 +125,7 @@ def dedupe(
             "--column",
             "-c",
             help="Map a CSV column to a canonical field: SRC=canonical (repeatable).",
+            metavar="SRC=FIELD",
         ),
     ] = None,
     output: Annotated[
@@ -167,28 +168,30 @@ def dedupe(
             if stage == "compared":
                 progress.update(task, advance=amount)
 
-        with _output(output) as out:
-            writer = csv.writer(out, lineterminator="\n")
-            if pairs:
-                found = sorted(
-                    find_pairs(entity.value, records, progress=report),
-                    key=lambda p: -p.score,
-                )
-                writer.writerow(["id_a", "id_b", "score", "decision", "explanation"])
-                writer.writerows(
-                    [p.id_a, p.id_b, f"{p.score:.4f}", p.decision.value, _explanation(p)]
-                    for p in found
-                )
-                summary = f"{len(found):,} scored pairs"
-            else:
-                result = cluster(entity.value, records, progress=report)
-                writer.writerow(["id", "cluster_id"])
-                writer.writerows((r["id"], result.cluster_of[r["id"]]) for r in records)
-                clusters = len(set(result.cluster_of.values()))
-                summary = (
-                    f"{len(records):,} records in {clusters:,} clusters; "
-                    f"{len(result.candidates):,} pairs to review"
-                )
+        # Match first, write after: a failed run leaves no half-written output behind.
+        if pairs:
+            found = sorted(
+                find_pairs(entity.value, records, progress=report), key=lambda p: -p.score
+            )
+        else:
+            result = cluster(entity.value, records, progress=report)
+
+    with _output(output) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        if pairs:
+            writer.writerow(["id_a", "id_b", "score", "decision", "explanation"])
+            writer.writerows(
+                [p.id_a, p.id_b, f"{p.score:.4f}", p.decision.value, _explanation(p)] for p in found
+            )
+            summary = f"{len(found):,} scored pairs"
+        else:
+            writer.writerow(["id", "cluster_id"])
+            writer.writerows((r["id"], result.cluster_of[r["id"]]) for r in records)
+            clusters = len(set(result.cluster_of.values()))
+            summary = (
+                f"{len(records):,} records in {clusters:,} clusters; "
+                f"{len(result.candidates):,} pairs to review"
+            )
     err.print(f"[green]done:[/] {summary}", highlight=False)
 
 

@@ -50,7 +50,7 @@ def margin(
     resource_ids: Annotated[str, typer.Option("--resource-ids", help="Global resource IDs.")] = "",
     department: Annotated[str, typer.Option(help="Only this department.")] = "",
     tenant: Annotated[
-        str | None, typer.Option(help="Tenant ID [default: CROSSWALK_DEFAULT_TENANT].")
+        str | None, typer.Option(help="Tenant ID (default: CROSSWALK_DEFAULT_TENANT).")
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")

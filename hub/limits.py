@@ -1,24 +1,24 @@
-"""Limits on what one request may cost, and what an unexpected failure may reveal.
+"""Limits on what one request may cost.
 
-- strawberry extensions: query depth, alias and token limits (checked while parsing and
-  validating, so an abusive query is refused before any resolver or SQL runs), and error
-  masking that keeps the CrosswalkError family visible and hides everything else;
-- ASGI middleware: a request ID on every request, and a request-body size limit (413).
+- strawberry extensions: query depth, alias and token limits, checked while parsing and
+  validating, so an abusive query is refused before any resolver or SQL runs;
+- ASGI middleware: a request-body size limit (413).
+
+Unexpected errors are masked in one place, `schema.errors`; request IDs come from
+`hub.logging.RequestIdMiddleware`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import (
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
@@ -31,12 +31,8 @@ from hub.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REQUEST_ID_SCOPE_KEY = "crosswalk.request_id"
-REQUEST_ID_HEADER = "x-request-id"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 _LIMIT_MESSAGES = re.compile(r"maximum operation depth|aliases|more than \d+ tokens")
-# A client-supplied request ID is echoed into logs: keep it short and harmless.
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
@@ -46,8 +42,7 @@ def security_extensions(settings: Settings) -> list[ExtensionFactory]:
     """The extensions the Schema is built with: `Schema(..., extensions=security_extensions(s))`.
 
     Factories, not instances: strawberry then builds fresh ones per request, so concurrent
-    requests never share an extension's execution context (and so never each other's
-    request ID). MaskUnexpectedErrors goes last so that it sees every other extension's errors.
+    requests never share an extension's execution context.
     """
     max_tokens, max_depth, max_aliases = (
         settings.max_tokens,
@@ -60,19 +55,11 @@ def security_extensions(settings: Settings) -> list[ExtensionFactory]:
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         LimitErrorCodes,
     ]
-    if settings.mask_errors:
-        extensions.append(MaskUnexpectedErrors)
     return extensions
 
 
 class QueryTooComplex(CrosswalkError):
     code = QUERY_TOO_COMPLEX
-
-
-class InternalError(CrosswalkError):
-    """What an unexpected exception becomes once masked: a message with the request ID."""
-
-    code = "INTERNAL"
 
 
 class LimitErrorCodes(SchemaExtension):
@@ -88,45 +75,6 @@ class LimitErrorCodes(SchemaExtension):
         errors = _errors(result)
         if result is not None and any(_is_limit_error(e) for e in errors):
             result.errors = [_as_limit_error(e) if _is_limit_error(e) else e for e in errors]
-
-
-class MaskUnexpectedErrors(MaskErrors):
-    """Replaces unexpected exceptions by "Internal error; request id <id>" and logs them.
-
-    Left visible: GraphQL's own parse/validation errors, GraphQLErrors raised on purpose
-    (permissions), and the CrosswalkError family (given their `code` if the API's error mapping
-    has not already set one). Hidden: everything else, which may carry SQL or stack traces.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_unexpected)
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = _request_id(self.execution_context.context)
-        log.error(
-            "unexpected error in %s (request id %s)",
-            ".".join(str(p) for p in error.path or ()) or "operation",
-            request_id,
-            exc_info=error.original_error,
-        )
-        message = f"Internal error; request id {request_id}"
-        return GraphQLError(
-            message=message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            # A CrosswalkError in place of the real one: later error mappings keep it as is.
-            original_error=InternalError(message),
-            extensions={"code": "INTERNAL", "requestId": request_id},
-        )
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        for error in errors:
-            original = error.original_error
-            if isinstance(original, CrosswalkError) and "code" not in (error.extensions or {}):
-                error.extensions = {**(error.extensions or {}), "code": original.code}
-        return super()._process_errors(errors)
 
 
 def _is_limit_error(error: GraphQLError) -> bool:
@@ -145,52 +93,8 @@ def _as_limit_error(error: GraphQLError) -> GraphQLError:
     )
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
-    original = error.original_error
-    return original is not None and not isinstance(original, CrosswalkError | GraphQLError)
-
-
 def _errors(result: Any) -> list[GraphQLError]:
     return list(getattr(result, "errors", None) or [])
-
-
-def _request_id(context: Any) -> str:
-    """The request ID from the per-request context, however the app shaped it."""
-    candidates: list[Any] = [getattr(context, "request_id", None)]
-    if isinstance(context, dict):
-        candidates.append(context.get("request_id"))
-        request = context.get("request")
-    else:
-        request = getattr(context, "request", None)
-    scope = getattr(request, "scope", None)
-    if isinstance(scope, dict):
-        candidates.append(scope.get(REQUEST_ID_SCOPE_KEY))
-    for candidate in candidates:
-        if isinstance(candidate, str) and candidate:
-            return candidate
-    return uuid.uuid4().hex  # still logged beside the error, so it can be found
-
-
-class RequestIdMiddleware:
-    """Gives every request an ID (the caller's X-Request-ID if sane), echoed in the response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        given = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
-        request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
-        scope[REQUEST_ID_SCOPE_KEY] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
 
 
 class _BodyTooLarge(Exception):

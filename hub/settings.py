@@ -40,7 +40,6 @@ class Settings(BaseSettings):
     max_aliases: int = 50
     max_tokens: int = 5000
     max_body_bytes: int = 1_000_000
-    mask_errors: bool = True
 
 
 @lru_cache(maxsize=1)

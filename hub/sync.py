@@ -16,12 +16,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Numeric, select
+from sqlalchemy import Date, Numeric, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import Connector, MappedRecord, Ref, Stream, SyncState
 from golden_records.canonical import EntityType
 from golden_records.models import GOLDEN_MODELS, Crosswalk, GoldenRecord, Lineage, SourceRecord
+from golden_records.systems import get_system
 from hub.sync_models import SyncCursor, SyncRun
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,10 @@ async def sync(
 ) -> list[SyncRunResult]:
     """Sync every stream of every connector (or of `systems`), incrementally from the stored
     bookmarks unless `full`. A failing stream is recorded as failed and the others still run."""
+    wanted = None if systems is None else {get_system(s).name for s in systems}
     results: list[SyncRunResult] = []
     for connector in connectors:
-        if systems is not None and connector.system not in systems:
+        if wanted is not None and connector.system not in wanted:
             continue
         state = await _load_state(sessions, tenant_id, connector.system)
         run = _SystemRun(connector.system, tenant_id)
@@ -357,21 +359,18 @@ async def _create(
             )
         )
     }
-    goldens: dict[str, GoldenRecord] = {}
-    lineage_columns: dict[str, list[str]] = {}
+    golden_rows: dict[str, dict[str, Any]] = {}
     pending: list[tuple[str, str, Ref]] = []
     kept: list[tuple[dict[str, Any], MappedRecord]] = []
     for raw, record in new:
         values = _column_values(model, record.attributes)
         missing_required = False
-        ref_columns = []
         for column, ref in record.refs.items():
             if column not in model.__table__.c:
                 continue
             golden_id = resolved.get((str(ref.entity_type), ref.external_id))
             if golden_id is not None:
                 values[column] = golden_id
-                ref_columns.append(column)
             elif _nullable(model, column):
                 pending.append((record.external_id, column, ref))
             else:
@@ -380,68 +379,92 @@ async def _create(
             result.skipped += 1
             continue
         kept.append((raw, record))
-        if record.external_id in known:
-            continue
-        lineage_columns[record.external_id] = sorted(values)
-        goldens[record.external_id] = model(
-            tenant_id=run.tenant_id,
-            version=1,
-            created_at=now,
-            updated_at=now,
-            **{**REQUIRED_DEFAULTS[entity_type], **values},
-        )
-    session.add_all(goldens.values())
-    await session.flush()
-
-    sources: dict[str, SourceRecord] = {}
-    for raw, record in kept:
-        golden_id = known.get(record.external_id) or goldens[record.external_id].id
-        sources[record.external_id] = SourceRecord(
-            tenant_id=run.tenant_id,
-            entity_type=str(entity_type),
-            golden_id=golden_id,
-            system=run.system,
-            external_id=record.external_id,
-            payload=raw,
-            attributes=_stored_attributes(record),
-            source_updated_at=record.source_updated_at,
-            fetched_at=now,
-            concurrency_token=_token(record),
-            deleted=record.deleted,
-        )
         if record.external_id not in known:
-            session.add(
-                Crosswalk(
-                    tenant_id=run.tenant_id,
-                    entity_type=str(entity_type),
-                    system=run.system,
-                    external_id=record.external_id,
-                    golden_id=golden_id,
-                    created_at=now,
-                )
-            )
-    result.created += len(sources)
-    session.add_all(sources.values())
-    await session.flush()
-
-    session.add_all(
-        Lineage(
-            tenant_id=run.tenant_id,
-            entity_type=str(entity_type),
-            golden_id=golden.id,
-            attribute=column,
-            source_record_id=sources[external_id].id,
-            rule=RULE,
-            updated_at=now,
-        )
-        for external_id, golden in goldens.items()
-        for column in lineage_columns[external_id]
+            golden_rows[record.external_id] = values
+    # Bulk INSERT ... RETURNING (one statement per page and table), not one per object.
+    golden_ids = await _insert_returning(
+        session,
+        model,
+        [
+            {"tenant_id": run.tenant_id, "version": 1, "created_at": now, "updated_at": now,
+             **REQUIRED_DEFAULTS[entity_type], **values}
+            for values in golden_rows.values()
+        ],
     )
+    new_golden = dict(zip(golden_rows, golden_ids, strict=True))
+    source_rows = [
+        {
+            "tenant_id": run.tenant_id,
+            "entity_type": str(entity_type),
+            "golden_id": known.get(record.external_id) or new_golden[record.external_id],
+            "system": run.system,
+            "external_id": record.external_id,
+            "payload": raw,
+            "attributes": _stored_attributes(record),
+            "source_updated_at": record.source_updated_at,
+            "fetched_at": now,
+            "concurrency_token": _token(record),
+            "deleted": record.deleted,
+        }
+        for raw, record in kept
+    ]
+    source_ids = dict(
+        zip(
+            (r["external_id"] for r in source_rows),
+            await _insert_returning(session, SourceRecord, source_rows),
+            strict=True,
+        )
+    )
+    result.created += len(source_rows)
+    crosswalk_rows = [
+        {
+            "tenant_id": run.tenant_id,
+            "entity_type": str(entity_type),
+            "system": run.system,
+            "external_id": r["external_id"],
+            "golden_id": r["golden_id"],
+            "created_at": now,
+        }
+        for r in source_rows
+        if r["external_id"] not in known
+    ]
+    if crosswalk_rows:
+        await session.execute(insert(Crosswalk), crosswalk_rows)
+    lineage_rows = [
+        {
+            "tenant_id": run.tenant_id,
+            "entity_type": str(entity_type),
+            "golden_id": new_golden[external_id],
+            "attribute": column,
+            "source_record_id": source_ids[external_id],
+            "rule": RULE,
+            "updated_at": now,
+        }
+        for external_id, values in golden_rows.items()
+        for column in sorted(values)
+    ]
+    if lineage_rows:
+        await session.execute(insert(Lineage), lineage_rows)
     for external_id, column, ref in pending:
-        if external_id in goldens:
+        if external_id in new_golden:
             run.pending.append(
-                _Pending(model, goldens[external_id].id, column, ref, sources[external_id].id)
+                _Pending(model, new_golden[external_id], column, ref, source_ids[external_id])
             )
+
+
+async def _insert_returning(
+    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert `rows` in one executemany-style statement; the new IDs, in the rows' order."""
+    if not rows:
+        return []
+    columns = sorted({key for row in rows for key in row})
+    # Every row needs the same keys to batch; an absent value is a NULL.
+    uniform = [{c: row.get(c) for c in columns} for row in rows]
+    result = await session.scalars(
+        insert(model).returning(model.id, sort_by_parameter_order=True), uniform
+    )
+    return list(result.all())
 
 
 async def _refresh_goldens(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import Executable, Row
@@ -65,6 +66,18 @@ class Context:
     async def scalar(self, statement: Executable) -> Any:
         rows = await self.execute(statement)
         return rows[0][0] if rows else None
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """This request's session for one mutation: committed if the block succeeds, rolled
+        back otherwise, so a change and its audit entry are saved together or not at all."""
+        async with self._lock:
+            try:
+                yield self.session
+                await self.session.commit()
+            except BaseException:
+                await self.session.rollback()
+                raise
 
     async def close(self) -> None:
         """Release the connection (a read-only request has nothing to commit)."""

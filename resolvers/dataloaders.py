@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiodataloader import DataLoader
-from sqlalchemy import ColumnElement, Row, Select, select
+from sqlalchemy import ColumnElement, Row, Select, and_, select
 
 from golden_records.models import Crosswalk, GoldenRecord, Lineage, SourceRecord
 
@@ -125,7 +125,16 @@ class Loaders:
                     src.c.system,
                     src.c.external_id,
                 )
-                .select_from(lin.outerjoin(src, src.c.id == lin.c.source_record_id))
+                # The tenant in the join too: a lineage row can never name another
+                # tenant's source record, even if the data were inconsistent.
+                .select_from(
+                    lin.outerjoin(
+                        src,
+                        and_(
+                            src.c.id == lin.c.source_record_id, src.c.tenant_id == lin.c.tenant_id
+                        ),
+                    )
+                )
                 .where(
                     lin.c.tenant_id == self._context.tenant_id,
                     lin.c.entity_type == entity_type,

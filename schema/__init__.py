@@ -12,6 +12,7 @@ from schema.client import Client
 from schema.cost_rate import CostRate
 from schema.errors import CrosswalkErrors, CrosswalkSchema
 from schema.invoice import Invoice, Payment
+from schema.mutation import Mutation
 from schema.project import Project
 from schema.query import Query
 from schema.resource import Resource
@@ -25,6 +26,7 @@ def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
     """The executable schema; `extensions` come after the error mapping (depth limits, ...)."""
     return CrosswalkSchema(
         query=Query,
+        mutation=Mutation,
         types=list(_TYPES),
         extensions=[CrosswalkErrors, *extensions],
     )

@@ -9,8 +9,11 @@ from typing import Any, Generic, TypeVar, overload
 import strawberry
 from sqlalchemy import Row
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
+from hub.auth.roles import Permission
 from resolvers.pagination import Page
+from schema.permissions import check
 
 T = TypeVar("T")
 
@@ -81,24 +84,45 @@ class SystemRefInput:
     external_id: str
 
 
+# A resource's copies carry DOB, national ID and home address; a cost rate's carry pay.
+_SOURCE_PERMISSIONS = {"resource": Permission.READ_SENSITIVE, "cost_rate": Permission.READ_COST}
+
+
 @strawberry.type(description="One system's copy of a golden record, as fetched.")
 class SourceRecord:
     system: str
     external_id: str
-    payload: JSON
-    attributes: JSON
+    entity_type: strawberry.Private[str]
+    raw_payload: strawberry.Private[Any]
+    raw_attributes: strawberry.Private[Any]
     source_updated_at: datetime | None
     fetched_at: datetime
     concurrency_token: str | None
     deleted: bool
+
+    def _guard(self, info: Info) -> None:
+        needed = _SOURCE_PERMISSIONS.get(self.entity_type)
+        if needed is not None:
+            check(info, needed)
+
+    @strawberry.field(description="The record as the system returned it (sensitive for people).")
+    def payload(self, info: Info) -> JSON | None:
+        self._guard(info)
+        return self.raw_payload
+
+    @strawberry.field(description="The canonical attributes mapped from `payload`.")
+    def attributes(self, info: Info) -> JSON | None:
+        self._guard(info)
+        return self.raw_attributes
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> SourceRecord:
         return cls(
             system=row.system,
             external_id=row.external_id,
-            payload=row.payload,
-            attributes=row.attributes,
+            entity_type=row.entity_type,
+            raw_payload=row.payload,
+            raw_attributes=row.attributes,
             source_updated_at=utc(row.source_updated_at),
             fetched_at=utc(row.fetched_at),
             concurrency_token=row.concurrency_token,

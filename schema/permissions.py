@@ -35,17 +35,27 @@ class RequiresPermission(BasePermission):
     permission: ClassVar[Permission]
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        principal = principal_of(info)
-        if principal is None:
-            raise Unauthenticated("Authentication required.")
-        if principal.has(self.permission):
-            return True
-        field = f"{info.path.typename}.{info.field_name}"
-        roles = " or ".join(role.value for role in minimum_roles(self.permission))
-        raise Forbidden(
-            f"{field} needs the {roles} role; you are {principal.role.value}.",
-            field=info.field_name,
-        )
+        check(info, self.permission)
+        return True
+
+
+def check(info: Info, permission: Permission, *, what: str | None = None) -> None:
+    """Raise Unauthenticated/Forbidden unless the caller has `permission`.
+
+    For checks that depend on the value (a `node(id:)` that turns out to be a CostRate);
+    `what` names the thing refused, the field by default.
+    """
+    principal = principal_of(info)
+    if principal is None:
+        raise Unauthenticated("Authentication required.")
+    if principal.has(permission):
+        return
+    what = what or f"{info.path.typename}.{info.field_name}"
+    roles = " or ".join(role.value for role in minimum_roles(permission))
+    raise Forbidden(
+        f"{what} needs the {roles} role; you are {principal.role.value}.",
+        field=info.field_name,
+    )
 
 
 class CanRead(RequiresPermission):

@@ -6,10 +6,12 @@ import strawberry
 from strawberry.types import Info
 
 from golden_records.models import ClientRecord, ProjectRecord, ResourceRecord
-from resolvers import golden
+from hub.auth.roles import Permission
+from resolvers import admin, golden
 from resolvers.context import Context
-from resolvers.global_ids import MODELS
+from resolvers.global_ids import MODELS, decode_global_id
 from resolvers.pagination import Ordering
+from schema.admin import ApiKey, AuditEntryConnection, AuditLogFilter, Me
 from schema.client import Client, ClientFilter, ClientOrder
 from schema.common import (
     Connection,
@@ -21,8 +23,12 @@ from schema.common import (
 from schema.crosswalk import CrosswalkResult
 from schema.enums import EntityType
 from schema.node import Node, builder
+from schema.permissions import check, requires
 from schema.project import Project, ProjectFilter, ProjectOrder
 from schema.resource import Resource, ResourceFilter, ResourceOrder
+
+# Types whose every field is cost data: reachable through `node`/`crosswalk` only with READ_COST.
+COST_TYPES = frozenset({"CostRate"})
 
 PAGE_HELP = "At most `first` records (default and maximum set by the server) after cursor `after`."
 
@@ -37,12 +43,21 @@ def _ordering(order: ClientOrder | ProjectOrder | ResourceOrder) -> Ordering:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Any record by its global ID (merged IDs give the survivor).")
+    @strawberry.field(
+        description="Any record by its global ID (merged IDs give the survivor).",
+        extensions=requires(Permission.READ),
+    )
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        type_name, _ = decode_global_id(id)
+        if type_name in COST_TYPES:
+            check(info, Permission.READ_COST, what=type_name)
         found: Node | None = await golden.node(info.context, id, builder)
         return found
 
-    @strawberry.field(description=f"Clients, by name unless ordered otherwise. {PAGE_HELP}")
+    @strawberry.field(
+        description=f"Clients, by name unless ordered otherwise. {PAGE_HELP}",
+        extensions=requires(Permission.READ),
+    )
     async def clients(
         self,
         info: Info[Context, None],
@@ -62,7 +77,10 @@ class Query:
         result: Connection[Client] = connection_from_page(page, Client.from_row)
         return result
 
-    @strawberry.field(description="A client by global ID or by one system's ID (`ref`).")
+    @strawberry.field(
+        description="A client by global ID or by one system's ID (`ref`).",
+        extensions=requires(Permission.READ),
+    )
     async def client(
         self,
         info: Info[Context, None],
@@ -74,7 +92,10 @@ class Query:
         )
         return found
 
-    @strawberry.field(description=f"Projects, by name unless ordered otherwise. {PAGE_HELP}")
+    @strawberry.field(
+        description=f"Projects, by name unless ordered otherwise. {PAGE_HELP}",
+        extensions=requires(Permission.READ),
+    )
     async def projects(
         self,
         info: Info[Context, None],
@@ -94,7 +115,10 @@ class Query:
         result: Connection[Project] = connection_from_page(page, Project.from_row)
         return result
 
-    @strawberry.field(description="A project by global ID or by one system's ID (`ref`).")
+    @strawberry.field(
+        description="A project by global ID or by one system's ID (`ref`).",
+        extensions=requires(Permission.READ),
+    )
     async def project(
         self,
         info: Info[Context, None],
@@ -107,7 +131,8 @@ class Query:
         return found
 
     @strawberry.field(
-        description=f"Resources, by family name unless ordered otherwise. {PAGE_HELP}"
+        description=f"Resources, by family name unless ordered otherwise. {PAGE_HELP}",
+        extensions=requires(Permission.READ),
     )
     async def resources(
         self,
@@ -128,7 +153,10 @@ class Query:
         result: Connection[Resource] = connection_from_page(page, Resource.from_row)
         return result
 
-    @strawberry.field(description="A resource by global ID or by one system's ID (`ref`).")
+    @strawberry.field(
+        description="A resource by global ID or by one system's ID (`ref`).",
+        extensions=requires(Permission.READ),
+    )
     async def resource(
         self,
         info: Info[Context, None],
@@ -141,7 +169,8 @@ class Query:
         return found
 
     @strawberry.field(
-        description="The golden record a system's ID maps to, with its ID in every system."
+        description="The golden record a system's ID maps to, with its ID in every system.",
+        extensions=requires(Permission.READ),
     )
     async def crosswalk(
         self,
@@ -152,6 +181,8 @@ class Query:
     ) -> CrosswalkResult | None:
         ctx = info.context
         kind = entity_type
+        if kind is EntityType.COST_RATE:
+            check(info, Permission.READ_COST, what="CostRate")
         model = next(m for m in MODELS.values() if m.entity_type is kind)
         golden_id = await golden.crosswalk_target(ctx, kind, system, external_id)
         if golden_id is None:
@@ -162,3 +193,49 @@ class Query:
             return None
         crosswalks = await ctx.loaders.crosswalks(kind.value, Crosswalk.from_row).load(record.pk)
         return CrosswalkResult(entity_type=kind, record=record, crosswalks=crosswalks)
+
+    @strawberry.field(
+        description="Who is calling: tenant, role and subject.",
+        extensions=requires(Permission.READ),
+    )
+    def me(self, info: Info[Context, None]) -> Me:
+        caller = admin.principal(info.context)
+        return Me(
+            tenant_id=caller.tenant_id,
+            role=caller.role,
+            subject=caller.subject,
+            auth_method=caller.auth_method.value,
+        )
+
+    @strawberry.field(
+        description="This tenant's API keys, without their secrets (admin).",
+        extensions=requires(Permission.ADMIN),
+    )
+    async def api_keys(
+        self, info: Info[Context, None], include_revoked: bool = True
+    ) -> list[ApiKey] | None:
+        keys = await admin.api_keys(info.context, include_revoked=include_revoked)
+        return [ApiKey.from_model(k) for k in keys]
+
+    @strawberry.field(
+        description=f"This tenant's audit log, newest first (steward, admin). {PAGE_HELP}",
+        extensions=requires(Permission.STEWARD),
+    )
+    async def audit_log(
+        self,
+        info: Info[Context, None],
+        filter: AuditLogFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> AuditEntryConnection | None:
+        f = filter or AuditLogFilter()
+        where = admin.AuditFilterValues(
+            actor=f.actor,
+            action=f.action,
+            entity_type=f.entity_type,
+            entity_id=f.entity_id,
+            since=f.since,
+            until=f.until,
+        )
+        page = await admin.audit_log(info.context, where, first=first, after=after)
+        return AuditEntryConnection.from_page(page)

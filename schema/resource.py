@@ -1,7 +1,8 @@
 """The Resource type (an employee or contractor), its filter and ordering inputs.
 
-Sensitive HRIS/payroll attributes (date of birth, national ID, home address) are deliberately
-not exposed until field-level authorization exists.
+Sensitive HRIS attributes (date of birth, national ID, home address) need READ_SENSITIVE and
+cost rates READ_COST; they are nullable so that a refusal (a FORBIDDEN error on the field) does
+not null out the rest of the resource.
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy import Row
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from golden_records.models import AssignmentRecord, CostRateRecord, ResourceRecord
+from hub.auth.roles import Permission
 from resolvers import related
 from resolvers.context import Context
 from schema.common import OrderDirection
 from schema.enums import EmploymentType, ResourceStatus
 from schema.node import GoldenRecord, build, builder
+from schema.permissions import requires
 
 if TYPE_CHECKING:
     from schema.assignment import Assignment
@@ -43,6 +47,9 @@ _FIELDS = (
     "currency",
     "skills",
     "manager_id",
+    "date_of_birth",
+    "national_id",
+    "home_address",
 )
 
 
@@ -97,8 +104,22 @@ class Resource(GoldenRecord):
     assignments: list[Annotated[Assignment, strawberry.lazy("schema.assignment")]] = (
         strawberry.field(resolver=_assignments)
     )
-    cost_rates: list[Annotated[CostRate, strawberry.lazy("schema.cost_rate")]] = strawberry.field(
-        resolver=_cost_rates, description="Hourly cost, effective-dated (from payroll)."
+    date_of_birth: date | None = strawberry.field(
+        description="Sensitive (HRIS): admin only.", extensions=requires(Permission.READ_SENSITIVE)
+    )
+    national_id: str | None = strawberry.field(
+        description="Sensitive (HRIS/payroll): admin only.",
+        extensions=requires(Permission.READ_SENSITIVE),
+    )
+    home_address: JSON | None = strawberry.field(
+        description="Sensitive (HRIS): admin only.", extensions=requires(Permission.READ_SENSITIVE)
+    )
+    cost_rates: list[Annotated[CostRate, strawberry.lazy("schema.cost_rate")]] | None = (
+        strawberry.field(
+            resolver=_cost_rates,
+            description="Hourly cost, effective-dated (from payroll): analyst or admin.",
+            extensions=requires(Permission.READ_COST),
+        )
     )
 
     @classmethod

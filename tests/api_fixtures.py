@@ -29,6 +29,7 @@ from golden_records.models import (
     Tenant,
     TimeEntryRecord,
 )
+from hub.auth import AuthMethod, Principal, Role
 from hub.settings import Settings
 from resolvers.context import Context
 from resolvers.global_ids import encode_global_id
@@ -71,8 +72,13 @@ async def run(
     *,
     tenant: str = TENANT,
     settings: Settings = SETTINGS,
+    role: Role = Role.ADMIN,
 ) -> strawberry.types.ExecutionResult:
-    ctx = Context.create(sessions, tenant_id=tenant, settings=settings, request_id="req-1")
+    """Run `query` as a caller of `role` in `tenant` (an admin unless said otherwise)."""
+    principal = Principal(tenant, role, f"test-{role.value}", None, AuthMethod.JWT)
+    ctx = Context.create(
+        sessions, tenant_id=tenant, settings=settings, request_id="req-1", principal=principal
+    )
     try:
         return await SCHEMA.execute(query, variable_values=variables, context_value=ctx)
     finally:

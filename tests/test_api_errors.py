@@ -172,10 +172,14 @@ async def test_graphql_level_mistakes_have_a_code_too(sessions: Sessions) -> Non
 
 async def test_unexpected_failures_are_masked(sessions: Sessions) -> None:
     """A bug never leaks internals: the caller gets INTERNAL and the request ID to quote."""
+    from hub.auth import AuthMethod, Principal, Role
     from resolvers.context import Context
     from schema import build_schema
 
-    ctx = Context.create(sessions, tenant_id="default", settings=SETTINGS, request_id="req-9")
+    viewer = Principal("default", Role.VIEWER, "test", None, AuthMethod.JWT)
+    ctx = Context.create(
+        sessions, tenant_id="default", settings=SETTINGS, request_id="req-9", principal=viewer
+    )
     await ctx.session.close()
     ctx.session = None  # type: ignore[assignment]  # every statement now fails inside a resolver
     result = await build_schema().execute("{ clients { totalCount } }", context_value=ctx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from connectors.bamboohr import mapping as bamboohr
 from connectors.bamboohr.client import map_row
@@ -264,7 +265,7 @@ def test_bamboohr_deleted_marker() -> None:
 
 # --- Gusto -------------------------------------------------------------------------------------
 
-GUSTO_EMPLOYEE = {
+GUSTO_EMPLOYEE: dict[str, Any] = {
     "uuid": "9779767c-6044-48e0-bf68-aeb370b9a2e7", "first_name": "Soren",
     "middle_initial": "A", "last_name": "Kierkegaard", "email": "knight0faith@example.com",
     "work_email": "soren@firm.example", "company_uuid": "c44d66dc-c41b-4a60-9e25-5e93ff8583f2",
@@ -307,6 +308,6 @@ def test_gusto_compensation_becomes_an_hourly_cost_rate() -> None:
     mapped = gusto.map_compensation(compensation)
     assert mapped.attributes["hourly_cost"] == "37.5"  # 78,000 / 2,080 hours
     assert mapped.attributes["effective_from"] == "2021-01-20"
-    assert mapped.refs["resource_id"] == Ref(EntityType.RESOURCE, GUSTO_EMPLOYEE["uuid"])
+    assert mapped.refs["resource_id"] == Ref(EntityType.RESOURCE, str(GUSTO_EMPLOYEE["uuid"]))
     assert gusto.hourly_cost("55.5", "Hour") == "55.5"
     assert gusto.hourly_cost("100", "Paycheck") is None

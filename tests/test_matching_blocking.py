@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from golden_records.matching import DEFAULT_CONFIG, EntityMatchConfig
+from golden_records.matching import DEFAULT_CONFIG, EntityMatchConfig, blocking_keys
 from golden_records.matching.blocking import candidate_pairs
 from golden_records.matching.prepare import preparer
 
@@ -59,3 +59,12 @@ def test_an_oversized_block_is_compared_through_a_window_not_all_pairs() -> None
     pairs = proposed("resource", people, config)
     assert len(pairs) <= 100 * 3
     assert len(pairs) >= 99  # every record still meets its neighbours
+
+
+def test_blocking_keys_of_one_record_are_what_an_index_needs() -> None:
+    a = blocking_keys("resource", {"id": "x", "given_name": "Bill", "family_name": "Smith",
+                                   "email": "bill.smith@acme.com"})  # fmt: skip
+    b = blocking_keys("resource", {"id": "y", "given_name": "William", "family_name": "Smyth"})
+    c = blocking_keys("resource", {"id": "z", "given_name": "Aisha", "family_name": "Khan"})
+    assert a & b
+    assert not a & c

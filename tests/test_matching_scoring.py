@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from itertools import combinations
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from golden_records.matching import (
+    DEFAULT_CONFIG,
     Decision,
     EntityMatchConfig,
     MatchingConfig,
+    Scorer,
     cluster,
     find_pairs,
+    score_pair,
 )
+from golden_records.matching.prepare import prepare_resource
 
 
 def person(id: str, given: str, family: str, **more: Any) -> dict[str, Any]:
@@ -171,3 +176,35 @@ def test_configuration_is_validated() -> None:
 def test_record_ids_must_be_unique() -> None:
     with pytest.raises(ValueError, match="unique"):
         cluster("client", [{"id": "1", "name": "A"}, {"id": "1", "name": "B"}])
+
+
+def test_the_fast_score_with_a_cutoff_decides_exactly_like_the_explained_score() -> None:
+    people = [
+        person("1", "William", "Smith", email="w.smith@acme.com", date_of_birth="1980-01-02"),
+        person("2", "Bill", "Smyth", email="bsmith@gmail.com", phone="+1 415 555 0100"),
+        person("3", "Smith", "William", national_id="123-45-6789", date_of_birth="1980-02-01"),
+        person("4", "Jane", "Smith", national_id="123456780", phone="(415) 555-0100"),
+        person("5", "Jon", "Smith", home_address="1 Main St, Springfield"),
+        person("6", "John", "Smith", home_address="1 Main Street, Springfield"),
+    ]
+    config = DEFAULT_CONFIG.for_entity("resource")
+    scorer = Scorer("resource", config)
+    prepared = [prepare_resource(p) for p in people]
+    for a, b in combinations(prepared, 2):
+        explained = scorer.explain(a, b).score
+        for cutoff in (config.review, config.auto_merge):
+            fast = scorer.score(a, b, cutoff)
+            assert (fast >= cutoff) == (explained >= cutoff - 1e-4), (a["id"], b["id"])
+
+
+def test_score_pair_explains_two_records_side_by_side() -> None:
+    pair = score_pair(
+        "resource",
+        person("g-1", "Liz", "Taylor", date_of_birth="1975-03-04"),
+        person("g-2", "Elizabeth", "Taylor", date_of_birth="1975-04-03"),
+    )
+    assert (pair.id_a, pair.id_b) == ("g-1", "g-2")
+    dob = next(e for e in pair.explanation if e.feature == "date_of_birth")
+    assert dob.similarity is not None
+    assert 0 < dob.similarity < 1  # day and month swapped: a keying error, not a match
+    assert next(e for e in pair.explanation if e.feature == "name").similarity == 1.0

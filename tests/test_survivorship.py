@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from golden_records.canonical import EntityType
+from golden_records.errors import ConfigurationError
 from golden_records.survivorship import (
     FALLBACK_RULE,
     SourceValues,
@@ -113,3 +114,16 @@ def test_configuration_is_validated() -> None:
         SurvivorshipConfig(rules={"client": {"name": ("NEWEST",)}})  # type: ignore[dict-item]
     with pytest.raises(ValueError):
         SurvivorshipConfig(default=())
+
+
+def test_a_tenant_file_section_configures_survivorship() -> None:
+    config = SurvivorshipConfig.from_mapping(
+        {"default": ["MOST_RECENT"], "rules": {"client": {"industry": ["MOST_FREQUENT"]}}}
+    )
+    assert config.strategies("client", "name") == (Strategy.MOST_RECENT,)
+    assert config.strategies("client", "industry") == (Strategy.MOST_FREQUENT,)
+    assert config.strategies("resource", "skills") == (Strategy.UNION,)
+    with pytest.raises(ConfigurationError, match="survivorship"):
+        SurvivorshipConfig.from_mapping({"rules": {"client": {"name": ["NEWEST"]}}})
+    with pytest.raises(ConfigurationError):
+        SurvivorshipConfig.from_mapping({"rules": {"galaxy": {"name": ["MIN"]}}})

@@ -19,18 +19,22 @@ from starlette.applications import Starlette
 from connectors.base import RetryPolicy
 from connectors.harvest import HarvestClient, HarvestConnector
 from connectors.sandbox import harvest as harvest_sandbox
+from connectors.sandbox.apps import CREDENTIALS, create_sandbox_apps, mount_sandbox
 from connectors.sandbox.faults import FaultControl, FaultPlan
+from connectors.sandbox.firm import generate_firm
+from connectors.sandbox.render import render_firm
 from golden_records.models import (
     DEFAULT_TENANT,
     AssignmentRecord,
     ClientRecord,
     Crosswalk,
+    InvoiceRecord,
     Lineage,
     ProjectRecord,
     SourceRecord,
     TimeEntryRecord,
 )
-from hub.sync import sync
+from hub.sync import connectors_from_credentials, sync
 from hub.sync_models import SyncCursor, SyncRun
 
 FAST = RetryPolicy(max_attempts=12, base_delay=0.001, max_delay=0.01, max_retry_after=0.01)
@@ -49,7 +53,11 @@ class Clock:
 
 def harvest_seed(n_clients: int = 3, projects_per_client: int = 2) -> dict[str, list[Any]]:
     stamp = "2026-01-01T10:00:00Z"
-    clients, projects, users, assignments, entries = [], [], [], [], []
+    clients: list[dict[str, Any]] = []
+    projects: list[dict[str, Any]] = []
+    users: list[dict[str, Any]] = []
+    assignments: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
     for i in range(n_clients):
         cid = 5000 + i
         clients.append({"id": cid, "name": f"Client {i}", "is_active": True, "address": None,
@@ -277,3 +285,40 @@ async def test_full_sync_over_http_survives_injected_500s_and_429s(
     assert await count(sessions, SourceRecord) == total
     assert sum(r.created + r.updated + r.deleted for r in second) == 0
     assert await snapshot(sessions) == before
+
+
+async def test_all_five_sandbox_systems_sync_and_resync_without_changes(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    data = render_firm(generate_firm(5, 0.05), 5)
+    app = mount_sandbox(create_sandbox_apps(data))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        urls = {system: f"http://sandbox/{system}" for system in CREDENTIALS}
+        connectors = connectors_from_credentials(http, urls, CREDENTIALS, retry=FAST)
+        first = await sync(sessions, connectors, tenant_id=DEFAULT_TENANT)
+        before = await snapshot(sessions)
+        second = await sync(sessions, connectors, tenant_id=DEFAULT_TENANT)
+    failed = [(r.system, r.stream, r.error) for r in first + second if r.status != "succeeded"]
+    assert failed == []
+    assert {r.system for r in first if r.created} == set(CREDENTIALS)
+    assert sum(r.skipped for r in first) == 0
+    assert sum(r.created + r.updated + r.deleted for r in second) == 0
+    assert await snapshot(sessions) == before
+    async with sessions() as session:
+        invoices = (await session.scalars(select(InvoiceRecord))).all()
+        assert invoices and all(i.client_id or i.project_id for i in invoices)
+
+
+async def test_only_the_named_systems_sync_and_progress_is_reported(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    seen: list[tuple[str, str, int]] = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=harvest_app())) as http:
+        results = await sync(sessions, [harvest_connector(http, "http://harvest")],
+                             tenant_id=DEFAULT_TENANT, systems=["crm"])
+        assert results == []
+        results = await sync(sessions, [harvest_connector(http, "http://harvest")],
+                             tenant_id=DEFAULT_TENANT, systems=["psa"],
+                             progress=lambda *args: seen.append(args))
+    assert len(results) == 5
+    assert ("harvest", "clients", 2) in seen and ("harvest", "clients", 3) in seen

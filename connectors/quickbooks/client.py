@@ -4,17 +4,26 @@ Change Data Capture for incremental runs (it is the only way deletions come thro
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from connectors.base import Connector, Json, Page, SourceClient, Stream, to_utc_iso
+from connectors.base import (
+    Connector,
+    Json,
+    Page,
+    PermanentError,
+    SourceClient,
+    Stream,
+    to_utc_iso,
+)
 from connectors.quickbooks import mapping
 from golden_records.canonical import EntityType
 
 MINOR_VERSION = "75"
 CDC_LIMIT = 1000  # CDC returns at most this many objects per entity; beyond it, query instead
+CDC_WINDOW = timedelta(days=29)  # CDC looks back at most 30 days; keep a day's margin
 
 
 class QuickBooksClient(SourceClient):
@@ -123,9 +132,14 @@ class QuickBooksConnector(Connector):
     async def pages(self, stream: Stream, since: datetime | None) -> AsyncIterator[Page]:
         entity = stream.path
         source: AsyncIterator[Page] | None = None
-        if since is not None:
-            changed = (await self.client.cdc([entity], since))[entity]
-            if len(changed) < CDC_LIMIT:
+        if since is not None and since > datetime.now(UTC) - CDC_WINDOW:
+            try:
+                changed: list[Json] | None = (await self.client.cdc([entity], since))[entity]
+            except PermanentError as exc:
+                if exc.status != 400:  # outside the CDC window by the server's clock: query
+                    raise
+                changed = None
+            if changed is not None and len(changed) < CDC_LIMIT:
                 source = _single(changed)
         if source is None:
             source = self.client.query_pages(entity, _where(entity, since))

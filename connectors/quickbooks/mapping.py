@@ -69,7 +69,9 @@ def map_customer(record: Json) -> MappedRecord:
         "status": "ACTIVE" if record.get("Active", True) else "INACTIVE",
         "currency": _ref_value(record, "CurrencyRef"),
         "payment_terms": payment_terms((record.get("SalesTermRef") or {}).get("name")),
-        "tax_id": clean(record.get("BusinessNumber")) or clean(record.get("ResaleNum")),
+        "tax_id": clean(record.get("PrimaryTaxIdentifier"))
+        or clean(record.get("BusinessNumber"))
+        or clean(record.get("ResaleNum")),
         "billing_address": _address(record.get("BillAddr")),
     }
     refs = {}

@@ -1,6 +1,7 @@
 """Matching: which source records describe the same client, project or person, and why."""
 
-from golden_records.matching.clustering import Clustering, cluster, find_pairs
+from golden_records.matching.blocking import blocking_keys
+from golden_records.matching.clustering import Clustering, cluster, find_pairs, score_pair
 from golden_records.matching.config import DEFAULT_CONFIG, EntityMatchConfig, MatchingConfig
 from golden_records.matching.prepare import FIELDS
 from golden_records.matching.scoring import Decision, FeatureExplanation, ScoredPair, Scorer
@@ -15,6 +16,8 @@ __all__ = [
     "MatchingConfig",
     "ScoredPair",
     "Scorer",
+    "blocking_keys",
     "cluster",
     "find_pairs",
+    "score_pair",
 ]

@@ -8,12 +8,13 @@ the work near-linear while still finding the near-identical records that sort to
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from golden_records.canonical import EntityType
 from golden_records.matching.config import EntityMatchConfig
 from golden_records.matching.normalize import NAME_STOPWORDS, soundex
-from golden_records.matching.prepare import Prepared
+from golden_records.matching.prepare import Prepared, preparer
 
 
 def client_keys(p: Prepared) -> set[str]:
@@ -92,6 +93,14 @@ SORT_KEYS: dict[str, Callable[[Prepared], str]] = {
     "project": _sort_key_project,
     "resource": _sort_key_resource,
 }
+
+
+def blocking_keys(entity_type: EntityType | str, record: Mapping[str, Any]) -> set[str]:
+    """The blocking keys of one canonical record, e.g. to index them for incremental matching.
+
+    Two records can only be proposed as a pair if they share at least one of these keys.
+    """
+    return KEYS[EntityType(entity_type).value](preparer(entity_type)(record))
 
 
 def blocks(entity_type: EntityType | str, records: Sequence[Prepared]) -> dict[str, list[int]]:

@@ -55,6 +55,17 @@ def _pair_key(a: Hashable, b: Hashable) -> frozenset[Hashable]:
     return frozenset((a, b))
 
 
+def score_pair(
+    entity_type: EntityType | str,
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
+    config: MatchingConfig = DEFAULT_CONFIG,
+) -> ScoredPair:
+    """Score and explain two canonical records (e.g. for a steward's side-by-side view)."""
+    prepare = preparer(entity_type)
+    return Scorer(entity_type, config.for_entity(entity_type)).explain(prepare(a), prepare(b))
+
+
 def find_pairs(
     entity_type: EntityType | str,
     records: Sequence[Mapping[str, Any]],

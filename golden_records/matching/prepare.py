@@ -16,7 +16,7 @@ Prepared = dict[str, Any]
 # The canonical attributes each entity type's matching reads (also what the CLI accepts).
 FIELDS: dict[str, tuple[str, ...]] = {
     "client": ("name", "legal_name", "website", "domain", "tax_id", "billing_address", "email"),
-    "project": ("client", "name", "code", "start_date", "end_date"),
+    "project": ("client", "name", "code", "start_date"),
     "resource": (
         "given_name",
         "family_name",

@@ -72,6 +72,23 @@ async def create_key(
 
     `plaintext` lets the demo use a known key value (CROSSWALK_DEMO_API_KEY).
     """
+    key, token = new_key(tenant_id, role, name, plaintext=plaintext)
+    async with sessions() as session, session.begin():
+        if await session.get(Tenant, tenant_id) is None:
+            raise NotFound(f"Unknown tenant {tenant_id!r}.", field="tenant")
+        session.add(key)
+    return key, token
+
+
+def new_key(
+    tenant_id: str,
+    role: Role | str,
+    name: str | None = None,
+    *,
+    plaintext: str | None = None,
+) -> tuple[ApiKey, str]:
+    """An unsaved key row and its plaintext; the caller adds it to its own transaction
+    (the `createApiKey` mutation commits it together with its audit entry)."""
     role = role if isinstance(role, Role) else Role.parse(role)
     token = plaintext or generate_key()
     if len(token) < MIN_CUSTOM_KEY_LENGTH or not looks_like_api_key(token):
@@ -79,18 +96,14 @@ async def create_key(
             f"An API key must be at least {MIN_CUSTOM_KEY_LENGTH} characters and not a JWT.",
             field="key",
         )
-    async with sessions() as session, session.begin():
-        if await session.get(Tenant, tenant_id) is None:
-            raise NotFound(f"Unknown tenant {tenant_id!r}.", field="tenant")
-        key = ApiKey(
-            tenant_id=tenant_id,
-            name=name or f"{role.value} key",
-            role=role.value,
-            prefix=_prefix_of(token),
-            hash=hash_key(token),
-            created_at=datetime.now(UTC),
-        )
-        session.add(key)
+    key = ApiKey(
+        tenant_id=tenant_id,
+        name=name or f"{role.value} key",
+        role=role.value,
+        prefix=_prefix_of(token),
+        hash=hash_key(token),
+        created_at=datetime.now(UTC),
+    )
     return key, token
 
 
