@@ -90,13 +90,19 @@ class Runner:
         count_sql_statements(engine)
 
     async def graphql(self, first: int, *, naive: bool = False) -> str:
+        from hub.auth import AuthMethod, Principal, Role
         from resolvers.context import Context
 
+        # The read API needs a caller; an analyst is the BI tool this query stands for.
+        caller = Principal(DEFAULT_TENANT, Role.ANALYST, "bench", None, AuthMethod.JWT)
         context = await _maybe_await(
-            Context.create(self.sessions, tenant_id=DEFAULT_TENANT, settings=self.settings)
+            Context.create(
+                self.sessions, tenant_id=DEFAULT_TENANT, settings=self.settings, principal=caller
+            )
         )
         if naive:
             context.loaders._cache = _NoBatching()
+            context.prefetch = False  # naive resolvers do not look ahead either
         try:
             result = await self.schema.execute(
                 QUERY,

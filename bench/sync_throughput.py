@@ -65,8 +65,14 @@ def main() -> None:
         rate = records / elapsed if elapsed else 0.0
         label = f"{scale:g}"
         print(f"scale {label:>4}: {records:>8} records in {elapsed:7.1f} s = {rate:8.1f} records/s")
-        lines.append({"bench": "sync", "name": f"full_sync_scale_{label}",
-                      "value": round(rate, 1), "unit": "records/s"})
+        lines.append(
+            {
+                "bench": "sync",
+                "name": f"full_sync_scale_{label}",
+                "value": round(rate, 1),
+                "unit": "records/s",
+            }
+        )
     for line in lines:
         print(json.dumps(line))
 

@@ -36,6 +36,7 @@ from sqlalchemy.sql.selectable import CTE
 
 from golden_records.errors import ConfigurationError, MissingFxRate
 from golden_records.fx_models import FxRate
+from golden_records.models import Tenant
 
 FX_RATES_FILE = "fx_rates.csv"
 COLUMNS = ("date", "currency", "rate_to_base", "base")
@@ -131,7 +132,38 @@ async def load_tenant_fx_rates(
         return 0
     rates = read_fx_csv(path)
     async with sessions() as session, session.begin():
+        if await _stored_rates(session, tenant_id) == set(rates):
+            # Every API process loads at start-up: an unchanged file must not rewrite the
+            # table (concurrent rewrites would collide on the unique constraint).
+            return len(rates)
         return await replace_fx_rates(session, tenant_id, rates)
+
+
+async def _stored_rates(session: AsyncSession, tenant_id: str) -> set[DatedRate]:
+    rows = await session.execute(
+        select(FxRate.valid_from, FxRate.currency, FxRate.rate_to_base, FxRate.base).where(
+            FxRate.tenant_id == tenant_id
+        )
+    )
+    # Decimals compare and hash by value: 1.10 read back as 1.1000000000 still matches.
+    return {DatedRate(d, c, Decimal(str(r)), b) for d, c, r, b in rows}
+
+
+def _has_rates_file(config_dir: Path) -> bool:
+    shared = config_dir / FX_RATES_FILE
+    return shared.exists() or any(config_dir.glob(f"*/{FX_RATES_FILE}"))
+
+
+async def load_all_fx_rates(
+    sessions: async_sessionmaker[AsyncSession], config_dir: Path
+) -> dict[str, int]:
+    """At start-up: `load_tenant_fx_rates` for every tenant in the database. Touches nothing
+    when `config_dir` holds no rates file at all."""
+    if not _has_rates_file(config_dir):
+        return {}
+    async with sessions() as session:
+        tenant_ids = (await session.scalars(select(Tenant.id))).all()
+    return {t: await load_tenant_fx_rates(sessions, config_dir, t) for t in tenant_ids}
 
 
 async def tenant_base(session: AsyncSession, tenant_id: str) -> str | None:

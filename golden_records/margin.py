@@ -31,11 +31,14 @@ The rules (also in the README, "Margin data"):
   (golden_records.fx). An amount whose rate is missing raises MissingFxRate naming the currency
   and the date; currencies are never mixed.
 
-How: time entries and invoices become one set of facts (UNION ALL); cost rates and assignment
-overrides join as ranges (`LEAD()` turns each rate's start into a [from, next) period); FX
-rates are expanded to one factor per currency and day of the period (golden_records.fx) and
-join on equality; one GROUP BY sums the converted facts. Everything is one statement; Python
-only derives margin, margin %, unbilled and utilisation per row, and rounds to cents.
+How: time entries carry their cost and revenue, priced ahead of time by
+golden_records.pricing.reprice (which applies the cost-rate and bill-rate rules above; call it
+after anything those rules read changes). Time entries and invoices become one set of facts
+(UNION ALL), summed per group and day with each amount split into one column per currency;
+those daily sums join one row of FX factors per day (golden_records.fx) and a second GROUP BY
+converts and sums them. One FX lookup per group and day instead of one per entry keeps the
+statement close to the bare GROUP BY. Python only derives margin, margin %, unbilled and
+utilisation per row, and rounds to cents.
 """
 
 from __future__ import annotations
@@ -66,16 +69,14 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.selectable import CTE, Subquery
+from sqlalchemy.sql.selectable import Subquery
 
 from golden_records.canonical import BillingType
 from golden_records.errors import ConfigurationError, MissingFxRate, ValidationFailed
-from golden_records.fx import daily_factors, day_key, day_literal, day_series
+from golden_records.fx import daily_factors, day_key, day_series
 from golden_records.fx_models import FxRate
 from golden_records.models import (
-    AssignmentRecord,
     ClientRecord,
-    CostRateRecord,
     InvoiceRecord,
     ProjectRecord,
     ResourceRecord,
@@ -193,81 +194,13 @@ def _month_of_sqlite(element: month_of, compiler: Any, **kw: Any) -> str:
     return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
 
 
-def _in_period(day: Any, period: Any) -> Any:
-    """`day` falls in [valid_from, next_from) and on or before valid_to.
-
-    Plain comparisons, no ORs on NULLs (open ends are far dates), so that SQLite can index
-    the join on the fly.
-    """
-    return and_(day >= period.c.valid_from, day < period.c.next_from, day <= period.c.valid_to)
-
-
-def _periods(start: Any, end: Any, partition_by: Sequence[Any], tiebreak: Any) -> list[Any]:
-    """valid_from, next_from (the next row's start), valid_to columns of dated rows."""
-    return [
-        start.label("valid_from"),
-        func.coalesce(
-            func.lead(start).over(partition_by=partition_by, order_by=(start, tiebreak)),
-            day_literal(_END_OF_TIME),
-        ).label("next_from"),
-        func.coalesce(end, day_literal(_END_OF_TIME)).label("valid_to"),
-    ]
-
-
-def _cost_periods(tenant_id: str) -> CTE:
-    cr = CostRateRecord
-    return (
-        select(
-            cr.resource_id,
-            *_periods(cr.effective_from, cr.effective_to, (cr.resource_id,), cr.id),
-            cr.hourly_cost,
-            cr.currency,
-        )
-        .where(cr.tenant_id == tenant_id)
-        .cte("cost_periods")
-    )
-
-
-def _cost_days(tenant_id: str, days: CTE) -> CTE:
-    """The cost rate in force per resource and day of the period.
-
-    An equality join on (resource, day) is indexed or hashed by both backends; SQLite will
-    not index a range join against the windowed periods, and would scan them per entry.
-    """
-    periods = _cost_periods(tenant_id)
-    return (
-        select(periods.c.resource_id, days.c.day, periods.c.hourly_cost, periods.c.currency)
-        .join(periods, _in_period(days.c.day, periods))
-        .cte("cost_days")
-    )
-
-
-def _assignment_periods(tenant_id: str) -> CTE:
-    a = AssignmentRecord
-    start = func.coalesce(a.start_date, day_literal(_BEGINNING))
-    return (
-        select(
-            a.project_id,
-            a.resource_id,
-            *_periods(start, a.end_date, (a.project_id, a.resource_id), a.id),
-            a.bill_rate,
-        )
-        .where(a.tenant_id == tenant_id)
-        .cte("assignment_periods")
-    )
-
-
-def _time_facts(tenant_id: str, q: MarginQuery, days: CTE) -> Select[Any]:
+def _time_facts(tenant_id: str, q: MarginQuery) -> Select[Any]:
+    """Time entries with their stored prices (golden_records.pricing): no rate joins here."""
     te, p, r = TimeEntryRecord, ProjectRecord, ResourceRecord
-    cost, assigned = _cost_days(tenant_id, days), _assignment_periods(tenant_id)
     billable = and_(te.billable.is_(True), p.billing_type != BillingType.NON_BILLABLE.value)
-    earns = and_(te.billable.is_(True), p.billing_type == BillingType.TIME_AND_MATERIALS.value)
-    rate = func.coalesce(assigned.c.bill_rate, p.bill_rate, r.default_bill_rate)
-    rate_currency = case(
-        (or_(assigned.c.bill_rate.is_not(None), p.bill_rate.is_not(None)), p.currency),
-        else_=r.currency,
-    )
-    priced = and_(earns, rate.is_not(None))
+    f = q.filter
+    # People are joined only when the department is asked for: the join costs a lookup a row.
+    by_department = MarginGroupBy.DEPARTMENT in q.group_by or f.department is not None
     zero = literal(0)
     stmt: Select[Any] = (
         select(
@@ -275,32 +208,22 @@ def _time_facts(tenant_id: str, q: MarginQuery, days: CTE) -> Select[Any]:
             p.client_id.label("client_id"),
             te.project_id.label("project_id"),
             te.resource_id.label("resource_id"),
-            r.department.label("department"),
+            (r.department if by_department else null()).label("department"),
             te.hours.label("hours"),
             case((billable, te.hours), else_=zero).label("billable_hours"),
-            case((cost.c.hourly_cost.is_(None), te.hours), else_=zero).label("uncosted_hours"),
-            case((and_(earns, rate.is_(None)), te.hours), else_=zero).label("unpriced_hours"),
-            func.coalesce(te.hours * cost.c.hourly_cost, zero).label("cost"),
-            cost.c.currency.label("cost_currency"),
-            case((priced, te.hours * rate), else_=zero).label("revenue"),
+            case((te.cost_amount.is_(None), te.hours), else_=zero).label("uncosted_hours"),
+            case(
+                (and_(te.billable.is_(True), te.revenue_amount.is_(None)), te.hours),
+                else_=zero,
+            ).label("unpriced_hours"),
+            func.coalesce(te.cost_amount, zero).label("cost"),
+            te.cost_currency.label("cost_currency"),
+            func.coalesce(te.revenue_amount, zero).label("revenue"),
             zero.label("billed"),
-            case((priced, rate_currency), else_=null()).label("money_currency"),
+            te.revenue_currency.label("money_currency"),
         )
         .select_from(te)
         .join(p, p.id == te.project_id)
-        .join(r, r.id == te.resource_id)
-        .outerjoin(
-            cost,
-            and_(cost.c.resource_id == te.resource_id, cost.c.day == day_key(te.spent_date)),
-        )
-        .outerjoin(
-            assigned,
-            and_(
-                assigned.c.project_id == te.project_id,
-                assigned.c.resource_id == te.resource_id,
-                _in_period(te.spent_date, assigned),
-            ),
-        )
         .where(
             te.tenant_id == tenant_id,
             te.spent_date >= q.start,
@@ -308,7 +231,8 @@ def _time_facts(tenant_id: str, q: MarginQuery, days: CTE) -> Select[Any]:
             te.approval_state != _REJECTED,
         )
     )
-    f = q.filter
+    if by_department:
+        stmt = stmt.join(r, r.id == te.resource_id)
     if f.client_ids:
         stmt = stmt.where(p.client_id.in_(f.client_ids))
     if f.project_ids:
@@ -375,9 +299,7 @@ _AMOUNTS = ("cost", "revenue", "billed")
 def _converted(tenant_id: str, q: MarginQuery, base: str | None) -> Subquery:
     """Every fact with its amounts in the reporting currency at the rate of its own day."""
     days = day_series(q.start, q.end)
-    facts = union_all(_time_facts(tenant_id, q, days), _invoice_facts(tenant_id, q)).subquery(
-        "facts"
-    )
+    facts = _facts(tenant_id, q)
     factors = daily_factors(tenant_id, days, q.currency, base or q.currency)
     cost_fx, money_fx = factors.alias("cost_fx"), factors.alias("money_fx")
     one: ColumnElement[Any] = literal_column("1.0")
@@ -420,23 +342,101 @@ def _converted(tenant_id: str, q: MarginQuery, base: str | None) -> Subquery:
     )
 
 
-def margin_statement(tenant_id: str, q: MarginQuery, base: str | None) -> Select[Any]:
+def _facts(tenant_id: str, q: MarginQuery) -> Subquery:
+    return union_all(_time_facts(tenant_id, q), _invoice_facts(tenant_id, q)).subquery("facts")
+
+
+def _daily(tenant_id: str, q: MarginQuery, currencies: Sequence[str]) -> Subquery:
+    """Facts summed per group and day, each amount split into one column per currency.
+
+    Summing before converting turns one FX lookup per time entry into one per group and day;
+    `other` counts amounts in a currency outside `currencies` (they have no rate at all).
+    """
+    facts = _facts(tenant_id, q)
+    keys = [facts.c[_KEY_COLUMNS[g]] for g in q.group_by if g in _KEY_COLUMNS]
+    split: list[Any] = []
+    for i, cur in enumerate(currencies):
+        split += [
+            func.sum(case((facts.c.cost_currency == cur, facts.c.cost))).label(f"cost_{i}"),
+            func.sum(case((facts.c.money_currency == cur, facts.c.revenue))).label(f"revenue_{i}"),
+            func.sum(case((facts.c.money_currency == cur, facts.c.billed))).label(f"billed_{i}"),
+        ]
+    unknown = or_(
+        and_(facts.c.cost_currency.is_not(None), facts.c.cost_currency.not_in(currencies)),
+        and_(facts.c.money_currency.is_not(None), facts.c.money_currency.not_in(currencies)),
+    )
+    return (
+        select(
+            *keys,
+            facts.c.day,
+            *(func.sum(facts.c[m]).label(m) for m in _MEASURES),
+            *split,
+            func.count(case((unknown, 1))).label("other"),
+        )
+        .group_by(*keys, facts.c.day)
+        .subquery("daily")
+    )
+
+
+def _day_factors(
+    tenant_id: str, q: MarginQuery, base: str | None, currencies: Sequence[str]
+) -> Subquery:
+    """One row per day of the period with one factor column per currency (NULL: no rate)."""
+    days = day_series(q.start, q.end)
+    factors = daily_factors(tenant_id, days, q.currency, base or q.currency)
+    return (
+        select(
+            days.c.day,
+            *(
+                func.max(case((factors.c.currency == cur, factors.c.factor))).label(f"f_{i}")
+                for i, cur in enumerate(currencies)
+            ),
+        )
+        .select_from(days)
+        .outerjoin(factors, factors.c.day == days.c.day)
+        .group_by(days.c.day)
+        .subquery("day_factors")
+    )
+
+
+def margin_statement(
+    tenant_id: str, q: MarginQuery, base: str | None, currencies: Sequence[str] = ()
+) -> Select[Any]:
     """One row per group: the keys, names and summed measures (see the module docstring).
 
     `base` is the tenant's FX base currency (golden_records.fx.tenant_base), None if it has
-    no rates. Rows where a rate was missing have `missing > 0`; see `missing_rate_statement`.
+    no rates; `currencies` those it has rates for (`fx_currencies_statement`). Rows where a
+    rate was missing have `missing > 0`; see `missing_rate_statement`.
     """
-    conv = _converted(tenant_id, q, base)
+    known = sorted({q.currency, *([base] if base else []), *currencies})
+    daily = _daily(tenant_id, q, known)
+    fx = _day_factors(tenant_id, q, base, known)
+    one: ColumnElement[Any] = literal_column("1.0")
+    zero = literal(0)
+    amounts: dict[str, Any] = {"cost": zero, "revenue": zero, "billed": zero}
+    missing: list[Any] = [daily.c.other > 0]
+    for i, cur in enumerate(known):
+        factor = one if cur == q.currency else fx.c[f"f_{i}"]
+        for amount in amounts:
+            column = daily.c[f"{amount}_{i}"]
+            amounts[amount] = amounts[amount] + func.coalesce(column * factor, zero)
+            if cur != q.currency:
+                missing.append(and_(column.is_not(None), factor.is_(None)))
     keys: list[ColumnElement[Any]] = [
-        conv.c[_KEY_COLUMNS[g]] for g in q.group_by if g in _KEY_COLUMNS
+        daily.c[_KEY_COLUMNS[g]] for g in q.group_by if g in _KEY_COLUMNS
     ]
     if MarginGroupBy.MONTH in q.group_by:
-        keys.append(month_of(conv.c.day).label("month"))
-    sums = [func.sum(conv.c[m]).label(m) for m in _MEASURES + _AMOUNTS]
-    missing = func.count(conv.c.missing_currency).label("missing")
+        keys.append(month_of(daily.c.day).label("month"))
+    sums = [func.sum(daily.c[m]).label(m) for m in _MEASURES]
+    sums += [func.sum(amount).label(name) for name, amount in amounts.items()]
     # HAVING keeps an empty period empty when there are no keys (a bare SUM gives one row).
     grouped = (
-        select(*keys, *sums, missing).group_by(*keys).having(func.count() > 0).subquery("grouped")
+        select(*keys, *sums, func.count(case((or_(*missing), 1))).label("missing"))
+        .select_from(daily)
+        .outerjoin(fx, fx.c.day == day_key(daily.c.day))
+        .group_by(*keys)
+        .having(func.count() > 0)
+        .subquery("grouped")
     )
 
     c, p, r = ClientRecord, ProjectRecord, ResourceRecord
@@ -472,8 +472,9 @@ def missing_rate_statement(tenant_id: str, q: MarginQuery, base: str | None) -> 
     )
 
 
-def fx_base_statement(tenant_id: str) -> Select[Any]:
-    return select(FxRate.base).where(FxRate.tenant_id == tenant_id).distinct()
+def fx_currencies_statement(tenant_id: str) -> Select[str, str]:
+    """(currency, base) pairs the tenant has rates for."""
+    return select(FxRate.currency, FxRate.base).where(FxRate.tenant_id == tenant_id).distinct()
 
 
 Execute = Callable[[Executable], Awaitable[Sequence[Row[Any]]]]
@@ -484,11 +485,13 @@ async def compute_margin(execute: Execute, tenant_id: str, q: MarginQuery) -> li
 
     Raises MissingFxRate when any amount in the period has no rate to the reporting currency.
     """
-    bases = [row[0] for row in await execute(fx_base_statement(tenant_id))]
+    pairs = [tuple(row) for row in await execute(fx_currencies_statement(tenant_id))]
+    bases = sorted({row[1] for row in pairs})
     base = bases[0] if len(bases) == 1 else None
     if len(bases) > 1:
-        raise ConfigurationError(f"tenant {tenant_id!r} has FX rates against {sorted(bases)}")
-    rows = await execute(margin_statement(tenant_id, q, base))
+        raise ConfigurationError(f"tenant {tenant_id!r} has FX rates against {bases}")
+    currencies = sorted({row[0] for row in pairs})
+    rows = await execute(margin_statement(tenant_id, q, base, currencies))
     if any(row.missing for row in rows):
         found = await execute(missing_rate_statement(tenant_id, q, base))
         currency, day = found[0]._mapping["missing_currency"], found[0]._mapping["day"]

@@ -175,10 +175,18 @@ class TimeEntryRecord(GoldenRecord):
     billable: Mapped[bool] = mapped_column(Boolean)
     approval_state: Mapped[str] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(Text)
+    # Priced time, kept by golden_records.pricing.reprice so that margin is a plain GROUP BY.
+    # NULL amount = no rate in force (uncosted / unpriced hours); revenue 0 = earns nothing.
+    cost_amount: Mapped[Decimal | None]
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
+    revenue_amount: Mapped[Decimal | None]
+    revenue_currency: Mapped[str | None] = mapped_column(String(3))
 
     __table_args__ = (
         Index("ix_time_entries_project_date", "project_id", "spent_date"),
         Index("ix_time_entries_resource_date", "resource_id", "spent_date"),
+        # Margin scans a tenant's period: this leads its range scan on both backends.
+        Index("ix_time_entries_tenant_date", "tenant_id", "spent_date"),
     )
 
 

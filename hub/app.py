@@ -21,12 +21,14 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from golden_records.fx import load_all_fx_rates
 from hub.auth.middleware import AuthenticationMiddleware, Authenticator, get_principal
 from hub.db import create_engine, session_maker
 from hub.export import margin_export_route
 from hub.limits import BodySizeLimitMiddleware, security_extensions
 from hub.logging import REQUEST_ID_SCOPE_KEY, RequestIdMiddleware
 from hub.settings import Settings, get_settings
+from hub.sync_schedule import SyncSchedule
 from hub.telemetry import Telemetry, install_telemetry
 from hub.tenants import TenantRegistry
 from hub.tracing import install_tracing
@@ -112,11 +114,23 @@ def create_app(
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok"})
 
+    schedule = (
+        SyncSchedule(sessions, tenants, settings.sync_interval_seconds, telemetry=telemetry)
+        if settings.sync_interval_seconds > 0
+        else None
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Each tenant's dated FX rates from config/ (margin converts with them).
+        await load_all_fx_rates(sessions, settings.config_dir)
+        if schedule is not None:
+            schedule.start()
         try:
             yield
         finally:
+            if schedule is not None:
+                await schedule.stop()
             await engine.dispose()
 
     app = Starlette(
@@ -144,4 +158,5 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.tenants = tenants
+    app.state.sync_schedule = schedule
     return app

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -19,7 +18,10 @@ from rich.progress import (
 
 from hub.cli_dedupe import dedupe
 from hub.cli_export import app as export_app
+from hub.cli_match import match
 from hub.cli_security import audit_app, keys_app
+from hub.cli_sync import sync
+from hub.console import err
 from hub.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -32,8 +34,9 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(export_app, name="export")
 app.command()(dedupe)
+app.command()(sync)
+app.command()(match)
 
-err = Console(stderr=True)
 
 PortOption = Annotated[
     int | None, typer.Option("--port", help="Port to listen on [env: CROSSWALK_PORT].")
@@ -91,9 +94,40 @@ def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve after seeding.")
     ] = True,
+    sandbox_port: Annotated[
+        int, typer.Option(help="Port of the sandbox systems (default: a free one).")
+    ] = 0,
+    direct: Annotated[
+        bool, typer.Option("--direct", help="Load the firm straight into the hub (no HTTP).")
+    ] = False,
 ) -> None:
-    """Seed a realistic firm into the configured database (once), then serve GraphiQL."""
+    """Serve the five sandbox systems, sync them into the hub over HTTP, then serve GraphiQL."""
     settings = _settings(host, port)
+    if not direct:
+        from golden_records.errors import ConfigurationError
+        from hub.demo import run_demo
+
+        api_key = asyncio.run(_demo_key(settings))
+        err.print(f"[bold]Admin API key[/bold] for tenant {settings.default_tenant!r}: {api_key}")
+        if serve_after:
+            url = f"http://{settings.host}:{settings.port}/graphql"
+            err.print(f"[bold]Crosswalk demo:[/bold] GraphiQL at {url} (it sends the key for you)")
+        try:
+            code = asyncio.run(
+                run_demo(
+                    settings,
+                    api_key=api_key,
+                    seed=seed,
+                    scale=scale,
+                    sandbox_port=sandbox_port,
+                    serve=serve_after,
+                    console=err,
+                )
+            )
+        except ConfigurationError as exc:
+            err.print(f"[red]Error:[/red] {exc.message}", markup=False)
+            raise typer.Exit(2) from None
+        raise typer.Exit(code)
     api_key = asyncio.run(_seed_demo(settings, seed=seed, scale=scale))
     err.print(f"[bold]Admin API key[/bold] for tenant {settings.default_tenant!r}: {api_key}")
     if serve_after:
@@ -102,9 +136,30 @@ def demo(
         _serve(settings, graphiql_api_key=api_key)
 
 
+async def _demo_key(settings: Settings) -> str:
+    """Migrate, create the demo tenant, and return its admin API key."""
+    from hub.auth.api_keys import ensure_key, generate_key
+    from hub.auth.roles import Role
+    from hub.bootstrap import ensure_tenant, prepare_database
+    from hub.db import create_engine, session_maker
+
+    await prepare_database(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        sessions = session_maker(engine)
+        await ensure_tenant(sessions, settings.default_tenant, "Demo firm")
+        demo_key = settings.demo_api_key
+        api_key = demo_key.get_secret_value() if demo_key else generate_key()
+        await ensure_key(sessions, settings.default_tenant, Role.ADMIN, "demo", api_key)
+        return api_key
+    finally:
+        await engine.dispose()
+
+
 async def _seed_demo(settings: Settings, *, seed: int, scale: float) -> str:
     """Migrate, seed once, and return the demo's admin API key."""
     from connectors.sandbox.firm import generate_firm
+    from golden_records.fx import load_tenant_fx_rates
     from hub.auth.api_keys import ensure_key, generate_key
     from hub.auth.roles import Role
     from hub.bootstrap import ensure_tenant, prepare_database, tenant_has_data
@@ -139,6 +194,7 @@ async def _seed_demo(settings: Settings, *, seed: int, scale: float) -> str:
                 progress.update(tasks[table], advance=rows)
 
             counts = await load_firm(sessions, firm, tenant, progress=report)
+        counts["fx_rates"] = await load_tenant_fx_rates(sessions, settings.config_dir, tenant)
         err.print("Seeded: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
         return api_key
     finally:

@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from golden_records.errors import CrosswalkError
+from hub.console import err
 from hub.export import csv_lines, export_rows, parse_margin_params
 from hub.settings import Settings, get_settings
 
 app = typer.Typer(help="Export data for BI tools.")
-err = Console(stderr=True)
 
 
 async def _margin_csv(settings: Settings, tenant_id: str, params: dict[str, str]) -> list[str]:

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +20,7 @@ from golden_records.models import Tenant
 from hub import audit
 from hub.auth import api_keys
 from hub.auth.roles import Role
+from hub.console import err, out
 from hub.db import create_engine, session_maker
 from hub.settings import get_settings
 from hub.tenants import load_tenants
@@ -28,8 +28,6 @@ from hub.tenants import load_tenants
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit log maintenance.", no_args_is_help=True)
 
-out = Console()
-err = Console(stderr=True)
 T = TypeVar("T")
 
 TenantOption = Annotated[str, typer.Option("--tenant", help="Tenant the key belongs to.")]

@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import (
 from golden_records.models import Base
 
 # Modules outside golden_records that add tables to Base.metadata.
-_MODEL_MODULES = ("hub.models", "hub.sync_models", "golden_records.fx_models")
+_MODEL_MODULES = (
+    "hub.models",
+    "hub.sync_models",
+    "golden_records.fx_models",
+    "golden_records.matching_models",
+)
 
 
 def import_all_models() -> None:

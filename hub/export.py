@@ -25,9 +25,11 @@ from starlette.routing import Route
 from golden_records.errors import CrosswalkError, Forbidden, MissingFxRate, ValidationFailed
 from golden_records.margin import MarginGroupBy, MarginQuery
 from hub.auth.middleware import get_principal
+from hub.auth.principal import Principal
+from hub.auth.roles import Permission
 from hub.settings import Settings
 from resolvers.context import Context
-from resolvers.margin import domain_filter, margin_rows
+from resolvers.margin import domain_filter, margin_rows, reporting_currency
 from schema.margin import MarginFilter, MarginRow
 
 EXPORT_PATH = "/export/margin.csv"
@@ -97,7 +99,7 @@ def parse_margin_params(params: Mapping[str, str]) -> tuple[MarginQuery, MarginF
     query = MarginQuery(
         start=_date(params, "from"),
         end=_date(params, "to"),
-        currency=currency.upper(),
+        currency=reporting_currency(currency),
         group_by=parse_group_by(params.get("groupBy")),
     )
     margin_filter = MarginFilter(
@@ -120,7 +122,7 @@ async def export_rows(
         group_by=query.group_by,
         filter=domain_filter(margin_filter),
     )
-    return await margin_rows(ctx, full)
+    return [MarginRow.from_domain(r) for r in await margin_rows(ctx, full)]
 
 
 def header(group_by: Iterable[MarginGroupBy]) -> list[str]:
@@ -159,6 +161,13 @@ def _error(error: CrosswalkError) -> JSONResponse:
     return JSONResponse({"error": body}, status_code=status)
 
 
+def _require_read_cost(principal: Principal | None) -> None:
+    """Margins reveal cost rates: analyst or admin. GraphQL guards its fields the same way."""
+    # Without a principal the app runs unauthenticated (demo, tests): nothing to check.
+    if principal is not None and not principal.has(Permission.READ_COST):
+        raise Forbidden("Margins need the `read_cost` permission (analyst or admin role).")
+
+
 def margin_csv_endpoint(
     sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> Callable[[Request], Any]:
@@ -169,6 +178,7 @@ def margin_csv_endpoint(
             sessions, tenant_id=tenant_id, settings=settings, principal=principal
         ) as ctx:
             try:
+                _require_read_cost(principal)
                 query, margin_filter = parse_margin_params(request.query_params)
                 rows = await export_rows(ctx, query, margin_filter)
             except CrosswalkError as error:

@@ -43,6 +43,7 @@ from golden_records.models import (
     Tenant,
 )
 from golden_records.ownership import DEFAULT_OWNERSHIP
+from golden_records.pricing import reprice
 from golden_records.survivorship import FALLBACK_RULE, Strategy
 
 E = EntityType
@@ -94,6 +95,7 @@ async def load_firm(
             )
         await session.flush()
         await loader.run(session)
+        await reprice(session, tenant_id)  # priced time for margin (golden_records.pricing)
     return loader.counts
 
 

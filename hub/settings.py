@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -25,6 +24,9 @@ class Settings(BaseSettings):
     echo_sql: bool = False
     demo_api_key: SecretStr | None = None
     config_dir: Path = Path("config")
+    sync_interval_seconds: float = Field(
+        default=0, ge=0, description="Incremental sync of every tenant this often; 0: off."
+    )
 
     # Security (hub/auth, hub/limits, hub/audit).
     jwt_issuer: str | None = None
@@ -42,6 +44,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """Read and validate the environment now (callers read it once: at start-up, per command)."""
     return Settings()

@@ -37,6 +37,9 @@ class Context:
         self._lock = asyncio.Lock()
         self.statements = 0
         self.loaders = Loaders(self)
+        # Connections load their nested relations ahead (resolvers.prefetch); off, every nested
+        # field goes through its DataLoader during execution, e.g. to measure that path.
+        self.prefetch = True
 
     @classmethod
     def create(

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
+from strawberry.tools import merge_types
 
+from resolvers.execution import PlainFieldExecutor, streamline
 from schema.assignment import Assignment
 from schema.client import Client
 from schema.cost_rate import CostRate
@@ -16,20 +18,27 @@ from schema.mutation import Mutation
 from schema.project import Project
 from schema.query import Query
 from schema.resource import Resource
+from schema.steward import StewardMutation, StewardQuery
 from schema.time_entry import TimeEntry
 
 # Types reachable only through interfaces (`node`, `crosswalk`) must be named explicitly.
 _TYPES = (Client, Project, Resource, Assignment, TimeEntry, Invoice, Payment, CostRate)
+# The stewards' fields live in their own module and join the root types here.
+_QUERY = merge_types("Query", (Query, StewardQuery))
+_MUTATION = merge_types("Mutation", (Mutation, StewardMutation))
 
 
 def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
     """The executable schema; `extensions` come after the error mapping (depth limits, ...)."""
-    return CrosswalkSchema(
-        query=Query,
-        mutation=Mutation,
+    schema = CrosswalkSchema(
+        query=_QUERY,
+        mutation=_MUTATION,
         types=list(_TYPES),
         extensions=[CrosswalkErrors, *extensions],
+        execution_context_class=PlainFieldExecutor,
     )
+    streamline(schema)
+    return schema
 
 
 def schema_sdl() -> str:

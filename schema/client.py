@@ -12,11 +12,14 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from golden_records.models import ClientRecord, InvoiceRecord, ProjectRecord, ResourceRecord
+from hub.auth.roles import Permission
 from resolvers import related
 from resolvers.context import Context
 from schema.common import OrderDirection
 from schema.enums import ClientStatus
+from schema.margin import MarginRow, client_margin
 from schema.node import GoldenRecord, build, builder
+from schema.permissions import requires
 
 if TYPE_CHECKING:
     from schema.invoice import Invoice
@@ -110,6 +113,11 @@ class Client(GoldenRecord):
         strawberry.field(
             resolver=_account_owner, description="The firm's person who owns the relationship."
         )
+    )
+    margin: list[MarginRow] | None = strawberry.field(
+        resolver=client_margin,
+        description="This client's revenue, labour cost and margin (analyst or admin).",
+        extensions=requires(Permission.READ_COST),
     )
 
     @classmethod

@@ -1,7 +1,13 @@
-"""Margin rows for BI: group keys and measures of `margin(...)`; rules in golden_records.margin."""
+"""Margin rows for BI: group keys and measures of `margin(...)`; rules in golden_records.margin.
+
+Also the fields' thin resolvers (root `margin` and Client/Project/Resource `margin`), which the
+root Query and the entity types attach: they live beside MarginRow so that schema/client.py and
+friends need not import resolvers/margin.py, which imports this module's types' package.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,6 +16,7 @@ from strawberry.types import Info
 
 from golden_records import margin as domain
 from golden_records.models import ClientRecord, ProjectRecord, ResourceRecord
+from resolvers import margin as margins
 from resolvers import related
 from resolvers.context import Context
 from resolvers.global_ids import encode_global_id
@@ -128,3 +135,77 @@ class MarginRow:
 
         row = await related.one(info.context, ResourceRecord, self._row.resource_id)
         return None if row is None else Resource.from_row(row)
+
+
+From = Annotated[date, strawberry.argument(name="from", description="First day, inclusive.")]
+To = Annotated[date, strawberry.argument(description="Last day, inclusive.")]
+Currency = Annotated[
+    str,
+    strawberry.argument(
+        description="Reporting currency (ISO 4217, any case); amounts convert to it."
+    ),
+]
+GroupBy = Annotated[
+    list[domain.MarginGroupBy],
+    strawberry.argument(name="groupBy", description="Dimensions, in the order of the rows."),
+]
+EntityGroupBy = Annotated[
+    list[domain.MarginGroupBy] | None,
+    strawberry.argument(name="groupBy", description="Dimensions within this record (e.g. MONTH)."),
+]
+
+
+async def _rows(ctx: Context, query: domain.MarginQuery) -> list[MarginRow]:
+    return [MarginRow.from_domain(r) for r in await margins.margin_rows(ctx, query)]
+
+
+async def margin(
+    info: Info[Context, None],
+    from_: From,
+    to: To,
+    currency: Currency,
+    group_by: GroupBy,
+    filter: MarginFilter | None = None,
+) -> list[MarginRow] | None:
+    """Revenue, labour cost and margin per group over [from, to], in one reporting currency."""
+    f = margins.domain_filter(filter)
+    return await _rows(info.context, margins.margin_query(from_, to, currency, group_by, f))
+
+
+async def client_margin(
+    root: object,
+    info: Info[Context, None],
+    from_: From,
+    to: To,
+    currency: Currency,
+    group_by: EntityGroupBy = None,
+) -> list[MarginRow] | None:
+    """This client's margin rows (one row when not grouped)."""
+    f = domain.MarginFilter(client_ids=(margins.pk_of(root),))
+    return await _rows(info.context, margins.margin_query(from_, to, currency, group_by, f))
+
+
+async def project_margin(
+    root: object,
+    info: Info[Context, None],
+    from_: From,
+    to: To,
+    currency: Currency,
+    group_by: EntityGroupBy = None,
+) -> list[MarginRow] | None:
+    """This project's margin rows (one row when not grouped)."""
+    f = domain.MarginFilter(project_ids=(margins.pk_of(root),))
+    return await _rows(info.context, margins.margin_query(from_, to, currency, group_by, f))
+
+
+async def resource_margin(
+    root: object,
+    info: Info[Context, None],
+    from_: From,
+    to: To,
+    currency: Currency,
+    group_by: EntityGroupBy = None,
+) -> list[MarginRow] | None:
+    """This person's margin rows: their time only (invoices belong to no person)."""
+    f = domain.MarginFilter(resource_ids=(margins.pk_of(root),))
+    return await _rows(info.context, margins.margin_query(from_, to, currency, group_by, f))

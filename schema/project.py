@@ -17,11 +17,14 @@ from golden_records.models import (
     ResourceRecord,
     TimeEntryRecord,
 )
+from hub.auth.roles import Permission
 from resolvers import related
 from resolvers.context import Context
 from schema.common import OrderDirection
 from schema.enums import BillingType, ProjectStatus
+from schema.margin import MarginRow, project_margin
 from schema.node import GoldenRecord, build, builder
+from schema.permissions import requires
 
 if TYPE_CHECKING:
     from schema.assignment import Assignment
@@ -122,6 +125,11 @@ class Project(GoldenRecord):
             resolver=_time_entries,
             description="Time booked on this project, optionally within [from, to].",
         )
+    )
+    margin: list[MarginRow] | None = strawberry.field(
+        resolver=project_margin,
+        description="This project's revenue, labour cost and margin (analyst or admin).",
+        extensions=requires(Permission.READ_COST),
     )
 
     @classmethod

@@ -8,9 +8,11 @@ from strawberry.types import Info
 from golden_records.models import ClientRecord, ProjectRecord, ResourceRecord
 from hub.auth.roles import Permission
 from resolvers import admin, golden
+from resolvers import sync as sync_runs
 from resolvers.context import Context
 from resolvers.global_ids import MODELS, decode_global_id
 from resolvers.pagination import Ordering
+from resolvers.prefetch import prefetch_connection
 from schema.admin import ApiKey, AuditEntryConnection, AuditLogFilter, Me
 from schema.client import Client, ClientFilter, ClientOrder
 from schema.common import (
@@ -22,10 +24,13 @@ from schema.common import (
 )
 from schema.crosswalk import CrosswalkResult
 from schema.enums import EntityType
+from schema.margin import MarginRow
+from schema.margin import margin as margin_field
 from schema.node import Node, builder
 from schema.permissions import check, requires
 from schema.project import Project, ProjectFilter, ProjectOrder
 from schema.resource import Resource, ResourceFilter, ResourceOrder
+from schema.sync import SyncRunConnection, SyncRunFilter
 
 # Types whose every field is cost data: reachable through `node`/`crosswalk` only with READ_COST.
 COST_TYPES = frozenset({"CostRate"})
@@ -75,6 +80,7 @@ class Query:
             after=after,
         )
         result: Connection[Client] = connection_from_page(page, Client.from_row)
+        await prefetch_connection(info, result)
         return result
 
     @strawberry.field(
@@ -113,6 +119,7 @@ class Query:
             after=after,
         )
         result: Connection[Project] = connection_from_page(page, Project.from_row)
+        await prefetch_connection(info, result)
         return result
 
     @strawberry.field(
@@ -151,6 +158,7 @@ class Query:
             after=after,
         )
         result: Connection[Resource] = connection_from_page(page, Resource.from_row)
+        await prefetch_connection(info, result)
         return result
 
     @strawberry.field(
@@ -239,3 +247,28 @@ class Query:
         )
         page = await admin.audit_log(info.context, where, first=first, after=after)
         return AuditEntryConnection.from_page(page)
+
+    @strawberry.field(
+        description=f"This tenant's sync runs, newest first. {PAGE_HELP}",
+        extensions=requires(Permission.READ),
+    )
+    async def sync_runs(
+        self,
+        info: Info[Context, None],
+        filter: SyncRunFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> SyncRunConnection:
+        f = filter or SyncRunFilter()
+        where = sync_runs.SyncRunFilterValues(
+            system=f.system, status=f.status.value if f.status else None, since=f.since
+        )
+        page = await sync_runs.sync_runs(info.context, where, first=first, after=after)
+        return SyncRunConnection.from_page(page)
+
+    margin: list[MarginRow] | None = strawberry.field(
+        resolver=margin_field,
+        description="Revenue, labour cost and margin per group over [from, to] in one "
+        "reporting currency, aggregated in SQL (analyst or admin).",
+        extensions=requires(Permission.READ_COST),
+    )

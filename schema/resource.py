@@ -23,6 +23,7 @@ from resolvers import related
 from resolvers.context import Context
 from schema.common import OrderDirection
 from schema.enums import EmploymentType, ResourceStatus
+from schema.margin import MarginRow, resource_margin
 from schema.node import GoldenRecord, build, builder
 from schema.permissions import requires
 
@@ -120,6 +121,11 @@ class Resource(GoldenRecord):
             description="Hourly cost, effective-dated (from payroll): analyst or admin.",
             extensions=requires(Permission.READ_COST),
         )
+    )
+    margin: list[MarginRow] | None = strawberry.field(
+        resolver=resource_margin,
+        description="This person's hours, labour cost and revenue (analyst or admin).",
+        extensions=requires(Permission.READ_COST),
     )
 
     @classmethod

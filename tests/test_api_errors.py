@@ -158,7 +158,7 @@ async def test_text_the_database_cannot_store(sessions: Sessions) -> None:
     assert error.extensions == {"code": "VALIDATION", "field": "externalId"}
     error = await error_of(
         sessions,
-        'query($t: DateTime) { clients(filter: {updatedSince: $t}) { totalCount } }',
+        "query($t: DateTime) { clients(filter: {updatedSince: $t}) { totalCount } }",
         {"t": "0001-01-01T00:00:00+01:00"},
     )
     assert error.extensions == {"code": "VALIDATION", "field": "filter.updatedSince"}

@@ -17,7 +17,6 @@ from hub.auth.api_keys import authenticate_key
 from hub.cli_security import audit_app, keys_app
 from hub.db import create_all, create_engine, session_maker
 from hub.models import AuditEntry
-from hub.settings import get_settings
 
 app = typer.Typer()
 app.add_typer(keys_app, name="keys")
@@ -31,7 +30,6 @@ def database(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("CROSSWALK_CONFIG_DIR", str(tmp_path / "config"))
     (tmp_path / "config" / "tenants").mkdir(parents=True)
     (tmp_path / "config" / "tenants" / "acme.yaml").write_text("display_name: Acme\n")
-    get_settings.cache_clear()
 
     async def setup() -> None:
         engine = create_engine(sqlite_url)
@@ -40,7 +38,6 @@ def database(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
     asyncio.run(setup())
     yield sqlite_url
-    get_settings.cache_clear()
 
 
 def authenticate(url: str, token: str) -> str | None:

@@ -53,6 +53,23 @@ EXPECTED: dict[str, tuple[frozenset[Role], str]] = {
     ),
     "apiKeys": (ADMINS, "{ apiKeys { id name } }"),
     "auditLog": (STEWARDS, "{ auditLog { edges { node { action } } } }"),
+    "syncRuns": (EVERYONE, "{ syncRuns { totalCount edges { node { status } } } }"),
+    "matchCandidates": (STEWARDS, "{ matchCandidates { edges { node { score } } } }"),
+    "mergeRecords": (
+        STEWARDS,
+        f'mutation {{ mergeRecords(input: {{ids: ["{CLIENT_ID}"], survivorId: "{CLIENT_ID}", '
+        'reason: "matrix"}) { errors { code } } }',
+    ),
+    "unmergeSourceRecord": (
+        STEWARDS,
+        'mutation { unmergeSourceRecord(input: {sourceRecordId: "999999", reason: "matrix"}) '
+        "{ errors { code } } }",
+    ),
+    "resolveMatchCandidate": (
+        STEWARDS,
+        'mutation { resolveMatchCandidate(input: {id: "999999", decision: NOT_A_MATCH, '
+        'reason: "matrix"}) { errors { code } } }',
+    ),
     "createApiKey": (
         ADMINS,
         'mutation { createApiKey(input: {role: VIEWER, name: "matrix"}) '

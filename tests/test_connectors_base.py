@@ -40,8 +40,9 @@ class Recorder:
         self.sleeps.append(seconds)
 
 
-def client(recorder: Recorder, cls: type[SourceClient] = SourceClient, **kwargs: object
-           ) -> SourceClient:
+def client(
+    recorder: Recorder, cls: type[SourceClient] = SourceClient, **kwargs: object
+) -> SourceClient:
     http = httpx.AsyncClient(transport=httpx.MockTransport(recorder.handler))
     policy = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=4, max_retry_after=60)
     return cls(http, "https://api.example", retry=policy, sleep=recorder.sleep, **kwargs)  # type: ignore[arg-type]
@@ -103,10 +104,19 @@ async def test_client_errors_are_permanent_and_not_retried() -> None:
 
 
 async def test_quickbooks_stale_sync_token() -> None:
-    body = {"Fault": {"Error": [{"Message": "Stale Object Error",
-                                 "Detail": "Stale Object Error : You and seanmcc edited the same "
-                                           "information.", "code": "5010"}],
-                      "type": "ValidationFault"}, "time": "2015-09-17T12:35:09.473-07:00"}
+    body = {
+        "Fault": {
+            "Error": [
+                {
+                    "Message": "Stale Object Error",
+                    "Detail": "Stale Object Error : You and seanmcc edited the same information.",
+                    "code": "5010",
+                }
+            ],
+            "type": "ValidationFault",
+        },
+        "time": "2015-09-17T12:35:09.473-07:00",
+    }
     rec = Recorder([httpx.Response(400, json=body)])
     qbo = client(rec, QuickBooksClient, access_token="t", realm_id="1")
     with pytest.raises(StaleToken) as info:
@@ -116,12 +126,20 @@ async def test_quickbooks_stale_sync_token() -> None:
 
 
 async def test_gusto_version_conflict_is_a_stale_token() -> None:
-    body = {"errors": [{"error_key": "version", "category": "invalid_operation",
-                        "message": "The resource you are attempting to update has changed"}]}
+    body = {
+        "errors": [
+            {
+                "error_key": "version",
+                "category": "invalid_operation",
+                "message": "The resource you are attempting to update has changed",
+            }
+        ]
+    }
     rec = Recorder([httpx.Response(409, json=body)])
     with pytest.raises(StaleToken):
         await client(rec, GustoClient, access_token="t", company_uuid="c").request(
-            "PUT", "/v1/employees/x", json={})
+            "PUT", "/v1/employees/x", json={}
+        )
 
 
 async def test_salesforce_errors_and_limits() -> None:

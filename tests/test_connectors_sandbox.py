@@ -55,7 +55,8 @@ async def test_salesforce_query_follows_next_records_url(data: SandboxData) -> N
     app = salesforce_sandbox.create_app(store)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
         [connector] = connectors_from_credentials(
-            http, {"salesforce": "http://sf"}, CREDENTIALS, retry=FAST)
+            http, {"salesforce": "http://sf"}, CREDENTIALS, retry=FAST
+        )
         pages = [p async for p in connector.pages(connector.stream("Opportunity"), None)]
     expected = len(data.records["salesforce"]["Opportunity"])
     assert expected > 20 and len(pages) == -(-expected // 20)
@@ -67,7 +68,8 @@ async def test_salesforce_update_and_create(connectors: dict[str, Connector]) ->
     assert isinstance(sf, SalesforceConnector)
     account = (await all_records(sf, "Account"))[0]
     await salesforce_writes.update_record(
-        sf.client, "Account", str(account["Id"]), {"Name": "Renamed Ltd"})
+        sf.client, "Account", str(account["Id"]), {"Name": "Renamed Ltd"}
+    )
     new_id = await salesforce_writes.create_record(sf.client, "Account", {"Name": "New Co"})
     names = {r["Id"]: r["Name"] for r in await all_records(sf, "Account")}
     assert names[account["Id"]] == "Renamed Ltd" and names[new_id] == "New Co"
@@ -80,13 +82,21 @@ async def test_harvest_update_refuses_a_stale_updated_at(
     assert isinstance(harvest, HarvestConnector)
     client = (await all_records(harvest, "clients"))[0]
     updated = await harvest_writes.update(
-        harvest.client, "clients", str(client["id"]), {"name": "Fresh Name"},
-        updated_at=str(client["updated_at"]))
+        harvest.client,
+        "clients",
+        str(client["id"]),
+        {"name": "Fresh Name"},
+        updated_at=str(client["updated_at"]),
+    )
     assert updated["name"] == "Fresh Name"
     with pytest.raises(StaleToken):
         await harvest_writes.update(
-            harvest.client, "clients", str(client["id"]), {"name": "Lost update"},
-            updated_at=str(client["updated_at"]))
+            harvest.client,
+            "clients",
+            str(client["id"]),
+            {"name": "Lost update"},
+            updated_at=str(client["updated_at"]),
+        )
 
 
 async def test_quickbooks_sparse_update_with_sync_token(
@@ -97,11 +107,13 @@ async def test_quickbooks_sparse_update_with_sync_token(
     customer = (await all_records(qbo, "Customer"))[0]
     token = str(customer["SyncToken"])
     updated = await quickbooks_writes.sparse_update(
-        qbo.client, "Customer", str(customer["Id"]), token, {"CompanyName": "Legal Name Inc"})
+        qbo.client, "Customer", str(customer["Id"]), token, {"CompanyName": "Legal Name Inc"}
+    )
     assert updated["CompanyName"] == "Legal Name Inc" and updated["SyncToken"] != token
     with pytest.raises(StaleToken):
         await quickbooks_writes.sparse_update(
-            qbo.client, "Customer", str(customer["Id"]), token, {"CompanyName": "Lost"})
+            qbo.client, "Customer", str(customer["Id"]), token, {"CompanyName": "Lost"}
+        )
 
 
 async def test_quickbooks_incremental_uses_cdc(connectors: dict[str, Connector]) -> None:
@@ -112,8 +124,11 @@ async def test_quickbooks_incremental_uses_cdc(connectors: dict[str, Connector])
     assert newest is not None
     changed = [r async for p in qbo.pages(qbo.stream("Invoice"), newest) for r in p.records]
     assert changed == []
-    customers = [r async for p in qbo.pages(qbo.stream("Customer"), newest - timedelta(days=3650))
-                 for r in p.records]
+    customers = [
+        r
+        async for p in qbo.pages(qbo.stream("Customer"), newest - timedelta(days=3650))
+        for r in p.records
+    ]
     assert customers  # the CDC window reaches back to the seed
 
 
@@ -124,10 +139,16 @@ async def test_bamboohr_update_then_changed_since(connectors: dict[str, Connecto
     target = employees[0]
     mapped = bamboo.stream("employees").map(target)
     await bamboohr_writes.update_employee(
-        bamboo.client, str(target["id"]), {"jobTitle": "Principal"},
-        last_changed=mapped.concurrency_token)
-    since = max(e.source_updated_at for e in map(bamboo.stream("employees").map, employees)
-                if e.source_updated_at)
+        bamboo.client,
+        str(target["id"]),
+        {"jobTitle": "Principal"},
+        last_changed=mapped.concurrency_token,
+    )
+    since = max(
+        e.source_updated_at
+        for e in map(bamboo.stream("employees").map, employees)
+        if e.source_updated_at
+    )
     changed = [r async for p in bamboo.pages(bamboo.stream("employees"), since) for r in p.records]
     assert [str(r["id"]) for r in changed] == [str(target["id"])]
     assert changed[0]["jobTitle"] == "Principal"
@@ -139,8 +160,10 @@ async def test_gusto_update_carries_the_version(connectors: dict[str, Connector]
     employee = (await all_records(gusto, "employees"))[0]
     version = str(employee["version"])
     updated = await gusto_writes.update_employee(
-        gusto.client, str(employee["uuid"]), version, {"first_name": "Kim"})
+        gusto.client, str(employee["uuid"]), version, {"first_name": "Kim"}
+    )
     assert updated["first_name"] == "Kim" and updated["version"] != version
     with pytest.raises(StaleToken):
         await gusto_writes.update_employee(
-            gusto.client, str(employee["uuid"]), version, {"first_name": "Lost"})
+            gusto.client, str(employee["uuid"]), version, {"first_name": "Lost"}
+        )

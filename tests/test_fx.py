@@ -7,16 +7,20 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from connectors.sandbox.firm import FX_PER_USD
 from golden_records.errors import ConfigurationError, MissingFxRate
 from golden_records.fx import (
     fx_rates_path,
+    load_all_fx_rates,
     load_tenant_fx_rates,
     rate_on,
     read_fx_csv,
     replace_fx_rates,
 )
+from golden_records.fx_models import FxRate
 from golden_records.models import DEFAULT_TENANT
 
 RATES = """date,currency,rate_to_base,base
@@ -121,3 +125,30 @@ async def test_loads_the_tenants_file_at_start_up(
     async with sessions() as session:
         on = date(2026, 1, 2)
         assert await rate_on(session, DEFAULT_TENANT, "GBP", "USD", on) == Decimal("1.25")
+
+
+def test_the_committed_rates_cover_every_demo_currency_monthly() -> None:
+    rates = read_fx_csv(Path(__file__).resolve().parents[1] / "config" / "fx_rates.csv")
+
+    for currency, per_usd in FX_PER_USD.items():
+        if currency == "USD":
+            continue  # the base
+        mine = {r.valid_from: r.rate_to_base for r in rates if r.currency == currency}
+        months = {date(y, m, 1) for y in (2025, 2026, 2027) for m in range(1, 13)}
+        assert months <= set(mine), currency
+        # Close to the generator's fixed rate, so demo amounts convert plausibly.
+        assert all(abs(rate * per_usd - 1) < Decimal("0.05") for rate in mine.values())
+
+
+async def test_start_up_loads_every_tenant_and_leaves_an_unchanged_table_alone(
+    sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    assert await load_all_fx_rates(sessions, tmp_path) == {}  # no file: nothing touched
+    (tmp_path / "fx_rates.csv").write_text(RATES)
+
+    assert await load_all_fx_rates(sessions, tmp_path) == {DEFAULT_TENANT: 3}
+    async with sessions() as session:
+        ids = set((await session.scalars(select(FxRate.id))).all())
+    assert await load_all_fx_rates(sessions, tmp_path) == {DEFAULT_TENANT: 3}
+    async with sessions() as session:
+        assert set((await session.scalars(select(FxRate.id))).all()) == ids  # not rewritten

@@ -33,6 +33,7 @@ from golden_records.margin import (
     MarginRow,
     compute_margin,
 )
+from golden_records.pricing import reprice
 
 D = Decimal
 G = MarginGroupBy
@@ -182,6 +183,8 @@ async def test_missing_fx_rate_names_currency_and_date(
 ) -> None:
     async with firm() as session, session.begin():
         session.add(_time(11, CARLA, P3, date(2025, 12, 30), "1", True))
+        await session.flush()
+        await reprice(session, T, resource_ids=[CARLA])
 
     with pytest.raises(MissingFxRate) as caught:
         await margin(firm, G.CLIENT, start=date(2025, 12, 1))

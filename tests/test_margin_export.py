@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
@@ -24,14 +23,11 @@ from hub.auth.roles import Role
 from hub.cli_export import app as export_cli
 from hub.db import create_engine, session_maker
 from hub.export import margin_export_route
-from hub.settings import Settings, get_settings
+from hub.settings import Settings
 from resolvers.context import Context
 from resolvers.global_ids import encode_global_id
-from resolvers.margin import client_margin, margin, project_margin
-from schema import _TYPES
-from schema.errors import CrosswalkErrors, CrosswalkSchema
-from schema.margin import MarginRow
-from schema.query import Query
+from schema import build_schema
+from schema.margin import client_margin, project_margin
 
 Sessions = async_sessionmaker[AsyncSession]
 PROJECT_ID = encode_global_id("Project", 1)
@@ -47,12 +43,11 @@ def snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
-@strawberry.type
-class QueryWithMargin(Query):
-    margin: list[MarginRow] = strawberry.field(resolver=margin)
+SCHEMA = build_schema()
 
 
-SCHEMA = CrosswalkSchema(query=QueryWithMargin, types=list(_TYPES), extensions=[CrosswalkErrors])
+def caller(role: Role) -> Principal:
+    return Principal(T, role, "key:1", 1, AuthMethod.API_KEY)
 
 
 @pytest.fixture
@@ -61,11 +56,15 @@ async def firm(sessions: Sessions) -> Sessions:
     return sessions
 
 
+async def graphql(sessions: Sessions, query: str, role: Role = Role.ANALYST) -> Any:
+    async with Context.create(
+        sessions, tenant_id=T, settings=Settings(), principal=caller(role)
+    ) as ctx:
+        return await SCHEMA.execute(query, context_value=ctx)
+
+
 async def graphql_rows(sessions: Sessions, arguments: str) -> list[dict[str, Any]]:
-    async with Context.create(sessions, tenant_id=T, settings=Settings()) as ctx:
-        result = await SCHEMA.execute(
-            f"{{ margin({arguments}) {{ {' '.join(FIELDS)} }} }}", context_value=ctx
-        )
+    result = await graphql(sessions, f"{{ margin({arguments}) {{ {' '.join(FIELDS)} }} }}")
     assert result.errors is None, result.errors
     assert result.data is not None
     rows: list[dict[str, Any]] = result.data["margin"]
@@ -77,7 +76,7 @@ class WithPrincipal:
 
     def __init__(self, app: Starlette, role: Role) -> None:
         self.app = app
-        self.principal = Principal(T, role, "key:1", 1, AuthMethod.API_KEY)
+        self.principal = caller(role)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["crosswalk.principal"] = self.principal
@@ -180,12 +179,74 @@ async def test_margins_need_the_read_cost_permission(firm: Sessions) -> None:
     assert (await get_csv(firm, query, Role.ANALYST)).status_code == 200
 
 
+async def test_a_viewer_gets_a_forbidden_error_on_every_margin_field(firm: Sessions) -> None:
+    args = 'from: "2026-01-01", to: "2026-01-31", currency: "USD"'
+    query = (
+        f"{{ margin({args}, groupBy: [CLIENT]) {{ revenue }} "
+        f"clients(first: 1) {{ edges {{ node {{ name margin({args}) {{ revenue }} }} }} }} }}"
+    )
+
+    result = await graphql(firm, query, Role.VIEWER)
+
+    assert result.errors is not None
+    codes = {(tuple(e.path), e.extensions["code"]) for e in result.errors}
+    assert codes == {
+        (("margin",), "FORBIDDEN"),
+        (("clients", "edges", 0, "node", "margin"), "FORBIDDEN"),
+    }
+    # The rest of the answer survives the refusal.
+    assert result.data["margin"] is None
+    assert result.data["clients"]["edges"][0]["node"]["name"]
+
+
+async def test_margin_fields_on_client_project_and_resource(firm: Sessions) -> None:
+    args = 'from: "2026-01-01", to: "2026-01-31", currency: "USD"'
+    ids = {
+        "client": encode_global_id("Client", ACME),
+        "project": PROJECT_ID,
+        "resource": encode_global_id("Resource", 1),
+    }
+    for field, id_ in ids.items():
+        query = f'{{ node(id: "{id_}") {{ ... on {field.title()} {{ margin({args}) {{ '
+        query += "hours labourCost revenue } } } }"
+        result = await graphql(firm, query)
+        assert result.errors is None, result.errors
+        (row,) = result.data["node"]["margin"]
+        # Acme as in test_margin; P1: entries 1, 2, 4, 6 (320+400+300+60); Alice: 1, 2, 3.
+        expected = {
+            "client": ("38.00", "1460.00", "8600.00"),
+            "project": ("28.00", "1080.00", "3600.00"),
+            "resource": ("20.00", "920.00", "2400.00"),
+        }[field]
+        assert (row["hours"], row["labourCost"], row["revenue"]) == expected
+
+
+async def test_lower_case_currency_means_the_same_in_graphql_and_csv(firm: Sessions) -> None:
+    upper = await graphql_rows(
+        firm, 'groupBy: [CLIENT], from: "2026-01-01", to: "2026-01-31", currency: "USD"'
+    )
+    lower = await graphql_rows(
+        firm, 'groupBy: [CLIENT], from: "2026-01-01", to: "2026-01-31", currency: "eur"'
+    )
+    response = await get_csv(firm, "groupBy=CLIENT&from=2026-01-01&to=2026-01-31&currency=eur")
+
+    assert {r["currency"] for r in upper} == {"USD"}
+    assert {r["currency"] for r in lower} == {"EUR"}
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    assert [as_csv_cells(r, list(table[0].keys())) for r in lower] == table
+
+
 async def test_entity_margin_fields(firm: Sessions) -> None:
     async with Context.create(firm, tenant_id=T, settings=Settings()) as ctx:
         info: Any = SimpleNamespace(context=ctx)
-        (acme,) = await client_margin(SimpleNamespace(pk=ACME), info, _jan(1), _jan(31), "USD")
-        months = await project_margin(
-            SimpleNamespace(pk=P2), info, _jan(1), _jan(31), "USD", [MarginGroupBy.MONTH]
+        (acme,) = (
+            await client_margin(SimpleNamespace(pk=ACME), info, _jan(1), _jan(31), "USD") or []
+        )
+        months = (
+            await project_margin(
+                SimpleNamespace(pk=P2), info, _jan(1), _jan(31), "USD", [MarginGroupBy.MONTH]
+            )
+            or []
         )
 
     # Same figures as test_margin's Acme row; P2 is the fixed-fee project.
@@ -218,16 +279,12 @@ def test_cli_writes_the_same_csv(
 
     asyncio.run(seed())
     monkeypatch.setenv("CROSSWALK_DATABASE_URL", sqlite_url)
-    get_settings.cache_clear()
-    try:
-        out = tmp_path / "cli.csv"
-        args = ["--group-by", "CLIENT,MONTH", "--from", "2026-01-01", "--to", "2026-01-31"]
-        result = CliRunner().invoke(export_cli, [*args, "--currency", "USD", "-o", str(out)])
-        assert result.exit_code == 0, result.output
-        assert out.read_bytes() == (tmp_path / "http.csv").read_bytes()
+    out = tmp_path / "cli.csv"
+    args = ["--group-by", "CLIENT,MONTH", "--from", "2026-01-01", "--to", "2026-01-31"]
+    result = CliRunner().invoke(export_cli, [*args, "--currency", "USD", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == (tmp_path / "http.csv").read_bytes()
 
-        stdout = CliRunner().invoke(export_cli, [*args, "--currency", "XXX"])
-        assert stdout.exit_code == 2
-        assert "MISSING_FX_RATE" in stdout.output
-    finally:
-        get_settings.cache_clear()
+    stdout = CliRunner().invoke(export_cli, [*args, "--currency", "XXX"])
+    assert stdout.exit_code == 2
+    assert "MISSING_FX_RATE" in stdout.output

@@ -43,6 +43,7 @@ from golden_records.models import (
     ResourceRecord,
     TimeEntryRecord,
 )
+from golden_records.pricing import reprice
 
 T = DEFAULT_TENANT
 D = Decimal
@@ -192,3 +193,4 @@ async def load_small_firm(sessions: async_sessionmaker[AsyncSession]) -> None:
             ]
         )
         await replace_fx_rates(session, T, FX)
+        await reprice(session, T)

@@ -60,42 +60,111 @@ def harvest_seed(n_clients: int = 3, projects_per_client: int = 2) -> dict[str, 
     entries: list[dict[str, Any]] = []
     for i in range(n_clients):
         cid = 5000 + i
-        clients.append({"id": cid, "name": f"Client {i}", "is_active": True, "address": None,
-                        "statement_key": f"k{i}", "currency": "USD", "created_at": stamp,
-                        "updated_at": stamp})
+        clients.append(
+            {
+                "id": cid,
+                "name": f"Client {i}",
+                "is_active": True,
+                "address": None,
+                "statement_key": f"k{i}",
+                "currency": "USD",
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+        )
         for j in range(projects_per_client):
             pid = 6000 + i * 10 + j
-            projects.append({
-                "id": pid, "client": {"id": cid, "name": f"Client {i}", "currency": "USD"},
-                "name": f"Project {i}.{j}", "code": f"P{i}{j}", "is_active": True,
-                "is_billable": True, "is_fixed_fee": j == 1, "bill_by": "Project",
-                "hourly_rate": 150.0, "budget": 100.0, "budget_by": "project",
-                "budget_is_monthly": False, "notify_when_over_budget": False,
-                "over_budget_notification_percentage": 80.0, "show_budget_to_all": False,
-                "created_at": stamp, "updated_at": stamp, "starts_on": "2026-01-01",
-                "ends_on": None, "over_budget_notification_date": None, "notes": "",
-                "cost_budget": None, "cost_budget_include_expenses": False, "fee": None,
-            })
+            projects.append(
+                {
+                    "id": pid,
+                    "client": {"id": cid, "name": f"Client {i}", "currency": "USD"},
+                    "name": f"Project {i}.{j}",
+                    "code": f"P{i}{j}",
+                    "is_active": True,
+                    "is_billable": True,
+                    "is_fixed_fee": j == 1,
+                    "bill_by": "Project",
+                    "hourly_rate": 150.0,
+                    "budget": 100.0,
+                    "budget_by": "project",
+                    "budget_is_monthly": False,
+                    "notify_when_over_budget": False,
+                    "over_budget_notification_percentage": 80.0,
+                    "show_budget_to_all": False,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                    "starts_on": "2026-01-01",
+                    "ends_on": None,
+                    "over_budget_notification_date": None,
+                    "notes": "",
+                    "cost_budget": None,
+                    "cost_budget_include_expenses": False,
+                    "fee": None,
+                }
+            )
     for k in range(4):
-        users.append({"id": 7000 + k, "first_name": f"Ann{k}", "last_name": f"Lee{k}",
-                      "email": f"ann{k}@firm.example", "telephone": "", "timezone": "UTC",
-                      "is_contractor": k == 3, "is_active": True, "weekly_capacity": 144000,
-                      "default_hourly_rate": 120.0, "cost_rate": 60.0, "roles": ["Consultant"],
-                      "access_roles": ["member"], "created_at": stamp, "updated_at": stamp})
+        users.append(
+            {
+                "id": 7000 + k,
+                "first_name": f"Ann{k}",
+                "last_name": f"Lee{k}",
+                "email": f"ann{k}@firm.example",
+                "telephone": "",
+                "timezone": "UTC",
+                "is_contractor": k == 3,
+                "is_active": True,
+                "weekly_capacity": 144000,
+                "default_hourly_rate": 120.0,
+                "cost_rate": 60.0,
+                "roles": ["Consultant"],
+                "access_roles": ["member"],
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+        )
     for n, project in enumerate(projects):
         uid = 7000 + n % 4
-        assignments.append({"id": 8000 + n, "is_project_manager": n % 2 == 0, "is_active": True,
-                            "use_default_rates": True, "budget": None, "hourly_rate": None,
-                            "created_at": stamp, "updated_at": stamp,
-                            "project": {"id": project["id"]}, "user": {"id": uid}})
-        entries.append({"id": 9000 + n, "spent_date": "2026-01-02", "hours": 7.5,
-                        "notes": "Workshop", "is_locked": False, "is_closed": False,
-                        "is_billed": False, "is_running": False, "billable": True,
-                        "approval_status": "submitted", "created_at": stamp, "updated_at": stamp,
-                        "user": {"id": uid}, "client": {"id": project["client"]["id"]},
-                        "project": {"id": project["id"]}, "task": {"id": 1, "name": "Dev"}})
-    return {"clients": clients, "projects": projects, "users": users,
-            "user_assignments": assignments, "time_entries": entries}
+        assignments.append(
+            {
+                "id": 8000 + n,
+                "is_project_manager": n % 2 == 0,
+                "is_active": True,
+                "use_default_rates": True,
+                "budget": None,
+                "hourly_rate": None,
+                "created_at": stamp,
+                "updated_at": stamp,
+                "project": {"id": project["id"]},
+                "user": {"id": uid},
+            }
+        )
+        entries.append(
+            {
+                "id": 9000 + n,
+                "spent_date": "2026-01-02",
+                "hours": 7.5,
+                "notes": "Workshop",
+                "is_locked": False,
+                "is_closed": False,
+                "is_billed": False,
+                "is_running": False,
+                "billable": True,
+                "approval_status": "submitted",
+                "created_at": stamp,
+                "updated_at": stamp,
+                "user": {"id": uid},
+                "client": {"id": project["client"]["id"]},
+                "project": {"id": project["id"]},
+                "task": {"id": 1, "name": "Dev"},
+            }
+        )
+    return {
+        "clients": clients,
+        "projects": projects,
+        "users": users,
+        "user_assignments": assignments,
+        "time_entries": entries,
+    }
 
 
 def harvest_app(faults: FaultControl | None = None, **seed: int) -> Starlette:
@@ -106,8 +175,14 @@ def harvest_app(faults: FaultControl | None = None, **seed: int) -> Starlette:
 def harvest_connector(
     http: httpx.AsyncClient, base_url: str, per_page: int = 2
 ) -> HarvestConnector:
-    client = HarvestClient(http, base_url, harvest_sandbox.TOKEN, harvest_sandbox.ACCOUNT_ID,
-                           per_page=per_page, retry=FAST)
+    client = HarvestClient(
+        http,
+        base_url,
+        harvest_sandbox.TOKEN,
+        harvest_sandbox.ACCOUNT_ID,
+        per_page=per_page,
+        retry=FAST,
+    )
     return HarvestConnector(client)
 
 
@@ -137,39 +212,58 @@ async def test_full_sync_creates_golden_records_with_crosswalks_and_lineage(
 ) -> None:
     app = harvest_app()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
-        results = await sync(sessions, [harvest_connector(http, "http://harvest")],
-                             tenant_id=DEFAULT_TENANT)
+        results = await sync(
+            sessions, [harvest_connector(http, "http://harvest")], tenant_id=DEFAULT_TENANT
+        )
     assert [r.status for r in results] == ["succeeded"] * 5
     assert {r.stream: r.created for r in results} == {
-        "clients": 3, "users": 4, "projects": 6, "user_assignments": 6, "time_entries": 6,
+        "clients": 3,
+        "users": 4,
+        "projects": 6,
+        "user_assignments": 6,
+        "time_entries": 6,
     }
     assert await count(sessions, SourceRecord) == 25
     assert await count(sessions, Crosswalk) == 25
     async with sessions() as session:
         project_xw = await session.scalar(
-            select(Crosswalk).where(Crosswalk.system == "harvest",
-                                    Crosswalk.entity_type == "project",
-                                    Crosswalk.external_id == "6011"))
+            select(Crosswalk).where(
+                Crosswalk.system == "harvest",
+                Crosswalk.entity_type == "project",
+                Crosswalk.external_id == "6011",
+            )
+        )
         assert project_xw is not None
         project = await session.get(ProjectRecord, project_xw.golden_id)
         assert project is not None
         client_xw = await session.scalar(
-            select(Crosswalk).where(Crosswalk.entity_type == "client",
-                                    Crosswalk.external_id == "5001"))
+            select(Crosswalk).where(
+                Crosswalk.entity_type == "client", Crosswalk.external_id == "5001"
+            )
+        )
         assert client_xw is not None
         assert project.client_id == client_xw.golden_id
         assert project.billing_type == "FIXED_FEE"
         assert project.name == "Project 1.1"
-        rules = set(await session.scalars(
-            select(Lineage.rule).where(Lineage.golden_id == project.id,
-                                       Lineage.entity_type == "project")))
+        rules = set(
+            await session.scalars(
+                select(Lineage.rule).where(
+                    Lineage.golden_id == project.id, Lineage.entity_type == "project"
+                )
+            )
+        )
         assert rules == {"single_source"}
-        attrs = set(await session.scalars(
-            select(Lineage.attribute).where(Lineage.golden_id == project.id,
-                                            Lineage.entity_type == "project")))
+        attrs = set(
+            await session.scalars(
+                select(Lineage.attribute).where(
+                    Lineage.golden_id == project.id, Lineage.entity_type == "project"
+                )
+            )
+        )
         assert {"name", "client_id", "code", "billing_type"} <= attrs
         source = await session.scalar(
-            select(SourceRecord).where(SourceRecord.external_id == "6011"))
+            select(SourceRecord).where(SourceRecord.external_id == "6011")
+        )
         assert source is not None and source.payload["code"] == "P11"
         assert source.attributes["code"] == "P11"
         runs = (await session.scalars(select(SyncRun))).all()
@@ -199,12 +293,17 @@ async def test_incremental_sync_fetches_only_edited_records_and_updates_goldens(
         connector = harvest_connector(http, "http://harvest")
         await sync(sessions, [connector], tenant_id=DEFAULT_TENANT)
         for project_id, name in ((6000, "Renamed A"), (6011, "Renamed B")):
-            response = await http.patch(f"http://harvest/v2/projects/{project_id}",
-                                        json={"name": name},
-                                        headers=connector.client.auth_headers())
+            response = await http.patch(
+                f"http://harvest/v2/projects/{project_id}",
+                json={"name": name},
+                headers=connector.client.auth_headers(),
+            )
             assert response.status_code == 200
-        response = await http.patch("http://harvest/v2/clients/5002", json={"is_active": False},
-                                    headers=connector.client.auth_headers())
+        response = await http.patch(
+            "http://harvest/v2/clients/5002",
+            json={"is_active": False},
+            headers=connector.client.auth_headers(),
+        )
         assert response.status_code == 200
         results = await sync(sessions, [connector], tenant_id=DEFAULT_TENANT)
     assert sum(r.fetched for r in results) == 3
@@ -217,14 +316,18 @@ async def test_incremental_sync_fetches_only_edited_records_and_updates_goldens(
         project = await session.get(ProjectRecord, xw.golden_id)
         assert project is not None and project.name == "Renamed B" and project.version == 2
         client_xw = await session.scalar(
-            select(Crosswalk).where(Crosswalk.external_id == "5002",
-                                    Crosswalk.entity_type == "client"))
+            select(Crosswalk).where(
+                Crosswalk.external_id == "5002", Crosswalk.entity_type == "client"
+            )
+        )
         assert client_xw is not None
         client = await session.get(ClientRecord, client_xw.golden_id)
         assert client is not None and client.status == "INACTIVE"
         source = await session.scalar(
-            select(SourceRecord).where(SourceRecord.external_id == "5002",
-                                       SourceRecord.entity_type == "client"))
+            select(SourceRecord).where(
+                SourceRecord.external_id == "5002", SourceRecord.entity_type == "client"
+            )
+        )
         assert source is not None and source.deleted
 
 
@@ -314,11 +417,19 @@ async def test_only_the_named_systems_sync_and_progress_is_reported(
 ) -> None:
     seen: list[tuple[str, str, int]] = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=harvest_app())) as http:
-        results = await sync(sessions, [harvest_connector(http, "http://harvest")],
-                             tenant_id=DEFAULT_TENANT, systems=["crm"])
+        results = await sync(
+            sessions,
+            [harvest_connector(http, "http://harvest")],
+            tenant_id=DEFAULT_TENANT,
+            systems=["crm"],
+        )
         assert results == []
-        results = await sync(sessions, [harvest_connector(http, "http://harvest")],
-                             tenant_id=DEFAULT_TENANT, systems=["psa"],
-                             progress=lambda *args: seen.append(args))
+        results = await sync(
+            sessions,
+            [harvest_connector(http, "http://harvest")],
+            tenant_id=DEFAULT_TENANT,
+            systems=["psa"],
+            progress=lambda *args: seen.append(args),
+        )
     assert len(results) == 5
     assert ("harvest", "clients", 2) in seen and ("harvest", "clients", 3) in seen

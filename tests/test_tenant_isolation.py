@@ -17,12 +17,15 @@ from graphql import GraphQLObjectType
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from golden_records.models import ClientRecord, Crosswalk, ProjectRecord
+from golden_records.matching_models import MatchCandidate
+from golden_records.models import ClientRecord, Crosswalk, ProjectRecord, SourceRecord
 from hub.app import create_app
 from hub.auth.api_keys import create_key
 from hub.models import ApiKey
 from hub.settings import Settings
+from hub.sync_models import SyncRun
 from resolvers.global_ids import MODELS, encode_global_id
+from resolvers.steward import candidate_id
 from schema import build_schema
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -37,6 +40,9 @@ class TenantA:
     gids: dict[str, list[str]] = field(default_factory=dict)  # type name -> global IDs
     refs: list[tuple[str, str, str]] = field(default_factory=list)  # entity, system, external ID
     key_ids: list[int] = field(default_factory=list)
+    sync_run_ids: list[int] = field(default_factory=list)
+    candidate_ids: list[str] = field(default_factory=list)  # global IDs of match candidates
+    source_record_ids: list[int] = field(default_factory=list)
 
     def all_gids(self) -> list[str]:
         return [g for ids in self.gids.values() for g in ids]
@@ -146,6 +152,42 @@ async def walk_revoke_api_key(b: Api, a: TenantA) -> None:
         assert data == {"revokeApiKey": {"apiKey": None, "errors": [{"code": "NOT_FOUND"}]}}
 
 
+async def walk_sync_runs(b: Api, a: TenantA) -> None:
+    data = no_errors(await b.gql("{ syncRuns(first: 100) { totalCount edges { node { id } } } }"))
+    assert a.sync_run_ids, "tenant A has a sync run to hide"
+    assert data["syncRuns"] == {"totalCount": 0, "edges": []}
+
+
+async def walk_match_candidates(b: Api, a: TenantA) -> None:
+    data = no_errors(await b.gql("{ matchCandidates(first: 100) { edges { node { id } } } }"))
+    assert a.candidate_ids, "tenant A has a match candidate to hide"
+    assert data["matchCandidates"]["edges"] == []
+
+
+async def walk_resolve_match_candidate(b: Api, a: TenantA) -> None:
+    query = """mutation($id: ID!) { resolveMatchCandidate(
+        input: {id: $id, decision: NOT_A_MATCH, reason: "cross-tenant"}) { errors { code } } }"""
+    for candidate in a.candidate_ids:
+        data = no_errors(await b.gql(query, id=candidate))
+        assert data["resolveMatchCandidate"]["errors"] == [{"code": "NOT_FOUND"}]
+
+
+async def walk_merge_records(b: Api, a: TenantA) -> None:
+    first, second = a.gids["Client"][:2]
+    query = """mutation($ids: [ID!]!, $s: ID!) { mergeRecords(
+        input: {ids: $ids, survivorId: $s, reason: "cross-tenant"}) { errors { code } } }"""
+    data = no_errors(await b.gql(query, ids=[first, second], s=first))
+    assert data["mergeRecords"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+async def walk_unmerge_source_record(b: Api, a: TenantA) -> None:
+    query = """mutation($id: ID!) { unmergeSourceRecord(
+        input: {sourceRecordId: $id, reason: "cross-tenant"}) { errors { code } } }"""
+    for source_record_id in a.source_record_ids[:5]:
+        data = no_errors(await b.gql(query, id=str(source_record_id)))
+        assert data["unmergeSourceRecord"]["errors"][0]["code"] == "NOT_FOUND"
+
+
 WALKS: dict[str, Callable[[Api, TenantA], Awaitable[None]]] = {
     "node": walk_node,
     "client": lookup("client"),
@@ -161,6 +203,11 @@ WALKS: dict[str, Callable[[Api, TenantA], Awaitable[None]]] = {
     "auditLog": walk_audit_log,
     "createApiKey": walk_create_api_key,
     "revokeApiKey": walk_revoke_api_key,
+    "syncRuns": walk_sync_runs,
+    "matchCandidates": walk_match_candidates,
+    "resolveMatchCandidate": walk_resolve_match_candidate,
+    "mergeRecords": walk_merge_records,
+    "unmergeSourceRecord": walk_unmerge_source_record,
 }
 
 
@@ -188,6 +235,25 @@ async def tenant_a(sessions: Sessions, a_admin: Api) -> TenantA:
         )
         a.refs = [(e, sys, x) for e, sys, x in rows]
         a.key_ids = list(await s.scalars(select(ApiKey.id).where(ApiKey.tenant_id == TENANT)))
+        a.source_record_ids = list(
+            await s.scalars(select(SourceRecord.id).where(SourceRecord.tenant_id == TENANT))
+        )
+        clients = sorted(
+            await s.scalars(select(ClientRecord.id).where(ClientRecord.tenant_id == TENANT))
+        )
+        run = SyncRun(tenant_id=TENANT, system="harvest", stream="clients", status="succeeded")
+        candidate = MatchCandidate(
+            tenant_id=TENANT,
+            entity_type="client",
+            golden_id_a=clients[0],
+            golden_id_b=clients[1],
+            score=0.7,
+            explanation=[],
+        )
+        s.add_all([run, candidate])
+        await s.commit()
+        a.sync_run_ids = [run.id]
+        a.candidate_ids = [candidate_id(candidate.id)]
     # An audit entry in A, which B's auditLog must not show.
     created = no_errors(
         await a_admin.gql("mutation { createApiKey(input: {role: APP}) { apiKey { id } } }")

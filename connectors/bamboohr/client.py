@@ -18,9 +18,7 @@ from golden_records.canonical import EntityType
 class BambooHRClient(SourceClient):
     system = "bamboohr"
 
-    def __init__(
-        self, http: httpx.AsyncClient, base_url: str, api_key: str, **kwargs: Any
-    ) -> None:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, api_key: str, **kwargs: Any) -> None:
         """`base_url` is https://api.bamboohr.com/api/gateway.php/{companyDomain}."""
         super().__init__(http, base_url, **kwargs)
         self.api_key = api_key
@@ -72,7 +70,6 @@ def map_row(record: Json) -> MappedRecord:
     return mapping.map_employee(record)
 
 
-
 class BambooHRConnector(Connector):
     system = "bamboohr"
     streams = (
@@ -105,8 +102,13 @@ class BambooHRConnector(Connector):
         for employee_id, change in changes.items():
             if change.get("action") == "Deleted":
                 # No record to read any more; hand the sync a marker it maps as deleted.
-                batch.append({"id": employee_id, "lastChanged": change.get("lastChanged"),
-                              "__deleted__": True})
+                batch.append(
+                    {
+                        "id": employee_id,
+                        "lastChanged": change.get("lastChanged"),
+                        "__deleted__": True,
+                    }
+                )
             else:
                 batch.append(await self.client.employee(employee_id))
             if len(batch) >= self.page_size:
@@ -114,4 +116,3 @@ class BambooHRConnector(Connector):
                 batch = []
         if batch:
             yield Page(batch)
-

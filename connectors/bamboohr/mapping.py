@@ -7,10 +7,31 @@ from golden_records.canonical import EntityType
 
 # The fields Crosswalk reads from BambooHR (names as in BambooHR's field list).
 FIELDS = (
-    "id", "firstName", "lastName", "preferredName", "workEmail", "workPhone", "mobilePhone",
-    "jobTitle", "department", "division", "location", "status", "employmentHistoryStatus",
-    "hireDate", "terminationDate", "dateOfBirth", "ssn", "address1", "address2", "city", "state",
-    "zipcode", "country", "supervisorEId", "lastChanged",
+    "id",
+    "firstName",
+    "lastName",
+    "preferredName",
+    "workEmail",
+    "workPhone",
+    "mobilePhone",
+    "jobTitle",
+    "department",
+    "division",
+    "location",
+    "status",
+    "employmentHistoryStatus",
+    "hireDate",
+    "terminationDate",
+    "dateOfBirth",
+    "ssn",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zipcode",
+    "country",
+    "supervisorEId",
+    "lastChanged",
 )
 
 

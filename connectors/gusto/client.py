@@ -73,10 +73,20 @@ def compensations_of(employee: Json) -> list[Json]:
 class GustoConnector(Connector):
     system = "gusto"
     streams = (
-        Stream("employees", EntityType.RESOURCE, "/v1/companies/{company}/employees",
-               mapping.map_employee, "uuid"),
-        Stream("compensations", EntityType.COST_RATE, "/v1/companies/{company}/employees",
-               mapping.map_compensation, "uuid"),
+        Stream(
+            "employees",
+            EntityType.RESOURCE,
+            "/v1/companies/{company}/employees",
+            mapping.map_employee,
+            "uuid",
+        ),
+        Stream(
+            "compensations",
+            EntityType.COST_RATE,
+            "/v1/companies/{company}/employees",
+            mapping.map_compensation,
+            "uuid",
+        ),
     )
 
     def __init__(self, client: GustoClient) -> None:

@@ -8,8 +8,12 @@ from connectors.base import Json, MappedRecord, Ref, clean, decimal_str, iso_dat
 from golden_records.canonical import EntityType
 
 # Hours a payment unit stands for, to turn any salary into an hourly cost (2080 h/year).
-_HOURS_PER_UNIT = {"hour": Decimal(1), "week": Decimal(40), "month": Decimal(2080) / 12,
-                   "year": Decimal(2080)}
+_HOURS_PER_UNIT = {
+    "hour": Decimal(1),
+    "week": Decimal(40),
+    "month": Decimal(2080) / 12,
+    "year": Decimal(2080),
+}
 
 
 def _primary_job(record: Json) -> Json:

@@ -66,15 +66,27 @@ class HarvestClient(SourceClient):
 class HarvestConnector(Connector):
     system = "harvest"
     streams = (
-        Stream("clients", EntityType.CLIENT, "/v2/clients", mapping.map_client, "id",
-               "updated_at"),
+        Stream("clients", EntityType.CLIENT, "/v2/clients", mapping.map_client, "id", "updated_at"),
         Stream("users", EntityType.RESOURCE, "/v2/users", mapping.map_user, "id", "updated_at"),
-        Stream("projects", EntityType.PROJECT, "/v2/projects", mapping.map_project, "id",
-               "updated_at"),
-        Stream("user_assignments", EntityType.ASSIGNMENT, "/v2/user_assignments",
-               mapping.map_user_assignment, "id", "updated_at"),
-        Stream("time_entries", EntityType.TIME_ENTRY, "/v2/time_entries",
-               mapping.map_time_entry, "id", "updated_at"),
+        Stream(
+            "projects", EntityType.PROJECT, "/v2/projects", mapping.map_project, "id", "updated_at"
+        ),
+        Stream(
+            "user_assignments",
+            EntityType.ASSIGNMENT,
+            "/v2/user_assignments",
+            mapping.map_user_assignment,
+            "id",
+            "updated_at",
+        ),
+        Stream(
+            "time_entries",
+            EntityType.TIME_ENTRY,
+            "/v2/time_entries",
+            mapping.map_time_entry,
+            "id",
+            "updated_at",
+        ),
     )
 
     def __init__(self, client: HarvestClient) -> None:

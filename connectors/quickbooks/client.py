@@ -116,14 +116,33 @@ class QuickBooksConnector(Connector):
     system = "quickbooks"
     # Customer and Job both read QuickBooks' Customer entity, split on its Job flag.
     streams = (
-        Stream("Customer", EntityType.CLIENT, "Customer", mapping.map_customer, "Id",
-               "MetaData.LastUpdatedTime"),
-        Stream("Job", EntityType.PROJECT, "Customer", mapping.map_job, "Id",
-               "MetaData.LastUpdatedTime"),
-        Stream("Invoice", EntityType.INVOICE, "Invoice", mapping.map_invoice, "Id",
-               "MetaData.LastUpdatedTime"),
-        Stream("Payment", EntityType.PAYMENT, "Payment", mapping.map_payment, "Id",
-               "MetaData.LastUpdatedTime"),
+        Stream(
+            "Customer",
+            EntityType.CLIENT,
+            "Customer",
+            mapping.map_customer,
+            "Id",
+            "MetaData.LastUpdatedTime",
+        ),
+        Stream(
+            "Job", EntityType.PROJECT, "Customer", mapping.map_job, "Id", "MetaData.LastUpdatedTime"
+        ),
+        Stream(
+            "Invoice",
+            EntityType.INVOICE,
+            "Invoice",
+            mapping.map_invoice,
+            "Id",
+            "MetaData.LastUpdatedTime",
+        ),
+        Stream(
+            "Payment",
+            EntityType.PAYMENT,
+            "Payment",
+            mapping.map_payment,
+            "Id",
+            "MetaData.LastUpdatedTime",
+        ),
     )
 
     def __init__(self, client: QuickBooksClient) -> None:
@@ -147,8 +166,13 @@ class QuickBooksConnector(Connector):
             if entity == "Customer":
                 # A deleted (CDC) row carries no Job flag; both streams see it, only one matches.
                 wanted = stream.name == "Job"
-                page = Page([r for r in page.records if mapping.is_job(r) == wanted
-                             or r.get("status") == "Deleted"])
+                page = Page(
+                    [
+                        r
+                        for r in page.records
+                        if mapping.is_job(r) == wanted or r.get("status") == "Deleted"
+                    ]
+                )
             if page.records:
                 yield page
 

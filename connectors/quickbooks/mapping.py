@@ -36,7 +36,7 @@ def _ref_value(record: Json, key: str) -> str | None:
 
 
 def payment_terms(name: str | None) -> str | None:
-    """"Net 30" -> "NET_30", "Due on receipt" -> "DUE_ON_RECEIPT"."""
+    """ "Net 30" -> "NET_30", "Due on receipt" -> "DUE_ON_RECEIPT"."""
     if not name:
         return None
     return "_".join(name.strip().upper().replace("-", " ").split())

@@ -60,8 +60,11 @@ class SalesforceClient(SourceClient):
         error = super().classify(response)
         if error.source_code == "REQUEST_LIMIT_EXCEEDED":
             return RateLimited(
-                error.message, system=self.system, status=error.status,
-                source_code=error.source_code, retry_after=error.retry_after,
+                error.message,
+                system=self.system,
+                status=error.status,
+                source_code=error.source_code,
+                retry_after=error.retry_after,
             )
         return error
 
@@ -78,21 +81,59 @@ class SalesforceClient(SourceClient):
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "Account": (
-        "Id", "Name", "Website", "Industry", "Type", "ParentId", "OwnerId", "BillingStreet",
-        "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry",
-        "LastModifiedDate", "SystemModstamp", "IsDeleted",
+        "Id",
+        "Name",
+        "Website",
+        "Industry",
+        "Type",
+        "ParentId",
+        "OwnerId",
+        "BillingStreet",
+        "BillingCity",
+        "BillingState",
+        "BillingPostalCode",
+        "BillingCountry",
+        "LastModifiedDate",
+        "SystemModstamp",
+        "IsDeleted",
     ),
     "Opportunity": (
-        "Id", "Name", "AccountId", "StageName", "IsClosed", "IsWon", "CloseDate", "Amount",
-        "LastModifiedDate", "SystemModstamp", "IsDeleted",
+        "Id",
+        "Name",
+        "AccountId",
+        "StageName",
+        "IsClosed",
+        "IsWon",
+        "CloseDate",
+        "Amount",
+        "LastModifiedDate",
+        "SystemModstamp",
+        "IsDeleted",
     ),
     "User": (
-        "Id", "FirstName", "LastName", "Email", "Title", "Department", "IsActive",
-        "LastModifiedDate", "SystemModstamp", "IsDeleted",
+        "Id",
+        "FirstName",
+        "LastName",
+        "Email",
+        "Title",
+        "Department",
+        "IsActive",
+        "LastModifiedDate",
+        "SystemModstamp",
+        "IsDeleted",
     ),
     "Contact": (
-        "Id", "FirstName", "LastName", "Email", "Phone", "Title", "Department", "ReportsToId",
-        "LastModifiedDate", "SystemModstamp", "IsDeleted",
+        "Id",
+        "FirstName",
+        "LastName",
+        "Email",
+        "Phone",
+        "Title",
+        "Department",
+        "ReportsToId",
+        "LastModifiedDate",
+        "SystemModstamp",
+        "IsDeleted",
     ),
 }
 
@@ -108,14 +149,33 @@ def soql_for(sobject: str, since: datetime | None) -> str:
 class SalesforceConnector(Connector):
     system = "salesforce"
     streams = (
-        Stream("User", EntityType.RESOURCE, "sobjects/User", mapping.map_user,
-               "Id", "SystemModstamp"),
-        Stream("Account", EntityType.CLIENT, "sobjects/Account", mapping.map_account,
-               "Id", "SystemModstamp"),
-        Stream("Contact", EntityType.RESOURCE, "sobjects/Contact", mapping.map_contact,
-               "Id", "SystemModstamp"),
-        Stream("Opportunity", EntityType.PROJECT, "sobjects/Opportunity",
-               mapping.map_opportunity, "Id", "SystemModstamp"),
+        Stream(
+            "User", EntityType.RESOURCE, "sobjects/User", mapping.map_user, "Id", "SystemModstamp"
+        ),
+        Stream(
+            "Account",
+            EntityType.CLIENT,
+            "sobjects/Account",
+            mapping.map_account,
+            "Id",
+            "SystemModstamp",
+        ),
+        Stream(
+            "Contact",
+            EntityType.RESOURCE,
+            "sobjects/Contact",
+            mapping.map_contact,
+            "Id",
+            "SystemModstamp",
+        ),
+        Stream(
+            "Opportunity",
+            EntityType.PROJECT,
+            "sobjects/Opportunity",
+            mapping.map_opportunity,
+            "Id",
+            "SystemModstamp",
+        ),
     )
 
     def __init__(self, client: SalesforceClient, *, use_query_all: bool = True) -> None:

@@ -18,9 +18,7 @@ ACCOUNT_FIELDS = {
 
 async def create_record(client: SalesforceClient, sobject: str, fields: dict[str, Any]) -> str:
     """POST /sobjects/{type}; returns the new record's Id."""
-    response = await client.request(
-        "POST", f"{client.data_path}/sobjects/{sobject}", json=fields
-    )
+    response = await client.request("POST", f"{client.data_path}/sobjects/{sobject}", json=fields)
     return str(response.json()["id"])
 
 
@@ -39,7 +37,9 @@ async def update_record(
     if when is not None:
         headers["If-Unmodified-Since"] = email.utils.format_datetime(when, usegmt=True)
     await client.request(
-        "PATCH", f"{client.data_path}/sobjects/{sobject}/{record_id}", json=fields,
+        "PATCH",
+        f"{client.data_path}/sobjects/{sobject}/{record_id}",
+        json=fields,
         headers=headers,
     )
 

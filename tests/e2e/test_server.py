@@ -39,7 +39,17 @@ def test_clients_over_http(serve: Server) -> None:
     assert clients["pageInfo"]["hasNextPage"] is True
     first = clients["edges"][0]["node"]
     assert first["name"]
-    assert {c["system"] for c in first["crosswalks"]} >= {"salesforce", "quickbooks"}
+    assert first["crosswalks"], "every synced client knows its source system's ID"
+    # The demo syncs over HTTP from every system holding clients (CRM, PSA and ERP).
+    everything = graphql(
+        serve, "{ clients(first: 500) { edges { node { crosswalks { system } } } } }"
+    )
+    systems = {
+        c["system"]
+        for edge in everything["data"]["clients"]["edges"]
+        for c in edge["node"]["crosswalks"]
+    }
+    assert systems >= {"salesforce", "harvest", "quickbooks"}
 
 
 def test_lookup_by_system_id_round_trips(serve: Server) -> None:
@@ -47,10 +57,12 @@ def test_lookup_by_system_id_round_trips(serve: Server) -> None:
         serve, "{ clients(first: 1) { edges { node { id crosswalks { system externalId } } } } }"
     )
     node = listing["data"]["clients"]["edges"][0]["node"]
-    ref = next(c for c in node["crosswalks"] if c["system"] == "quickbooks")
+    ref = node["crosswalks"][0]
     found = graphql(
         serve,
-        'query($ext: String!) { client(ref: {system: "quickbooks", externalId: $ext}) { id } }',
+        "query($sys: String!, $ext: String!) "
+        "{ client(ref: {system: $sys, externalId: $ext}) { id } }",
+        sys=ref["system"],
         ext=ref["externalId"],
     )
     assert found["data"]["client"]["id"] == node["id"]
@@ -65,3 +77,19 @@ def test_graphql_refuses_callers_without_credentials(serve: Server) -> None:
 def test_bad_input_is_a_clear_graphql_error_not_a_500(serve: Server) -> None:
     body = graphql(serve, '{ node(id: "not-a-real-id") { id } }')
     assert body["errors"][0]["extensions"]["code"] == "INVALID_ID"
+
+
+def test_the_demos_sync_runs_are_listed(serve: Server) -> None:
+    body = graphql(
+        serve, "{ syncRuns(first: 100) { totalCount edges { node { system stream status } } } }"
+    )
+    assert "errors" not in body, body
+    runs = [e["node"] for e in body["data"]["syncRuns"]["edges"]]
+    assert {r["system"] for r in runs} == {
+        "salesforce",
+        "harvest",
+        "quickbooks",
+        "bamboohr",
+        "gusto",
+    }
+    assert {r["status"] for r in runs} == {"SUCCEEDED"}

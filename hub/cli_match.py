@@ -1,0 +1,80 @@
+"""`crosswalk match`: one incremental matching pass over a tenant's golden records."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from hub.console import err, out, print_table
+from hub.matching_service import MatchRunResult, match_new_records
+from hub.settings import Settings, get_settings
+
+
+class Entity(enum.StrEnum):
+    client = "client"
+    project = "project"
+    resource = "resource"
+
+
+async def run_match(
+    settings: Settings, tenant_id: str, entity: str | None, *, full: bool
+) -> list[MatchRunResult]:
+    from hub.db import create_engine, session_maker
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await match_new_records(session_maker(engine), tenant_id, entity, full=full)
+    finally:
+        await engine.dispose()
+
+
+def summary_table(results: Sequence[MatchRunResult]) -> Table:
+    table = Table(title="Matching", box=box.SIMPLE_HEAD)
+    for name in ("entity", "examined", "comparisons", "merged", "queued", "never-match skips"):
+        table.add_column(name, justify="left" if name == "entity" else "right")
+    for r in results:
+        table.add_row(
+            r.entity_type,
+            str(r.examined),
+            str(r.comparisons),
+            str(r.merged),
+            str(r.candidates),
+            str(r.skipped_never_match),
+        )
+    return table
+
+
+def match(
+    entity: Annotated[
+        Entity | None, typer.Option("--entity", help="Only this entity type.")
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Look at every golden record, not only changes since the last pass."
+        ),
+    ] = False,
+    tenant: Annotated[
+        str | None,
+        typer.Option("--tenant", help="Tenant to match (default: CROSSWALK_DEFAULT_TENANT)."),
+    ] = None,
+) -> None:
+    """Match golden records changed since the last pass: merge sure duplicates, queue likely
+    ones for stewards (`matchCandidates` in the API)."""
+    settings = get_settings()
+    tenant_id = tenant or settings.default_tenant
+    results = asyncio.run(
+        run_match(settings, tenant_id, None if entity is None else entity.value, full=full)
+    )
+    print_table(out, summary_table(results))
+    merged = sum(r.merged for r in results)
+    queued = sum(r.candidates for r in results)
+    err.print(
+        f"Merged {merged} duplicates and queued {queued} candidates for tenant {tenant_id!r}."
+    )
