@@ -22,7 +22,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from golden_records.errors import CrosswalkError, Forbidden, MissingFxRate, ValidationFailed
+from golden_records.errors import (
+    CrosswalkError,
+    Forbidden,
+    MissingFxRate,
+    Unauthenticated,
+    ValidationFailed,
+)
 from golden_records.margin import MarginGroupBy, MarginQuery
 from hub.auth.middleware import get_principal
 from hub.auth.principal import Principal
@@ -157,14 +163,16 @@ def _error(error: CrosswalkError) -> JSONResponse:
         status = 422  # the request is fine; the tenant's rates table cannot satisfy it
     elif isinstance(error, Forbidden):
         status = 403
-    body = {"code": error.code, "message": error.message, "field": error.field}
-    return JSONResponse({"error": body}, status_code=status)
+    return JSONResponse({"error": _error_body(error)}, status_code=status)
 
 
-def _require_read_cost(principal: Principal | None) -> None:
+def _error_body(error: CrosswalkError) -> dict[str, str | None]:
+    return {"code": error.code, "message": error.message, "field": error.field}
+
+
+def _require_read_cost(principal: Principal) -> None:
     """Margins reveal cost rates: analyst or admin. GraphQL guards its fields the same way."""
-    # Without a principal the app runs unauthenticated (demo, tests): nothing to check.
-    if principal is not None and not principal.has(Permission.READ_COST):
+    if not principal.has(Permission.READ_COST):
         raise Forbidden("Margins need the `read_cost` permission (analyst or admin role).")
 
 
@@ -173,9 +181,11 @@ def margin_csv_endpoint(
 ) -> Callable[[Request], Any]:
     async def margin_csv(request: Request) -> Response:
         principal = get_principal(request.scope)
-        tenant_id = principal.tenant_id if principal else settings.default_tenant
+        if principal is None:  # the authentication middleware lets no such request through
+            error = Unauthenticated("Authentication required: send 'Authorization: Bearer ...'.")
+            return JSONResponse({"error": _error_body(error)}, status_code=401)
         async with Context.create(
-            sessions, tenant_id=tenant_id, settings=settings, principal=principal
+            sessions, tenant_id=principal.tenant_id, settings=settings, principal=principal
         ) as ctx:
             try:
                 _require_read_cost(principal)

@@ -83,7 +83,9 @@ class WithPrincipal:
         await self.app(scope, receive, send)
 
 
-async def get_csv(sessions: Sessions, query: str, role: Role | None = None) -> httpx.Response:
+async def get_csv(
+    sessions: Sessions, query: str, role: Role | None = Role.ANALYST
+) -> httpx.Response:
     app: Any = Starlette(routes=[margin_export_route(sessions, Settings())])
     if role is not None:
         app = WithPrincipal(app, role)
@@ -177,6 +179,8 @@ async def test_margins_need_the_read_cost_permission(firm: Sessions) -> None:
 
     assert (await get_csv(firm, query, Role.VIEWER)).status_code == 403
     assert (await get_csv(firm, query, Role.ANALYST)).status_code == 200
+    # Behind the app's authentication middleware this cannot happen; the endpoint still refuses.
+    assert (await get_csv(firm, query, None)).status_code == 401
 
 
 async def test_a_viewer_gets_a_forbidden_error_on_every_margin_field(firm: Sessions) -> None:
