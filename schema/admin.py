@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from hub import audit
 from hub.auth.roles import Role as RoleEnum
 from hub.models import ApiKey as ApiKeyRow
 from hub.models import AuditEntry as AuditEntryRow
 from schema.common import PageInfo, utc
+from schema.permissions import redact_attributes
 
 Role = strawberry.enum(
     RoleEnum,
@@ -65,8 +67,16 @@ class AuditEntry:
     entity_type: str | None
     entity_id: str | None
     reason: str | None
-    before: JSON | None = strawberry.field(description="Changed fields before, by name.")
-    after: JSON | None = strawberry.field(description="Changed fields after, by name.")
+    before_values: strawberry.Private[Any]
+    after_values: strawberry.Private[Any]
+
+    @strawberry.field(description="Changed fields before, by name (guarded values redacted).")
+    def before(self, info: Info) -> JSON | None:
+        return cast(JSON, redact_attributes(info, self.before_values))
+
+    @strawberry.field(description="Changed fields after, by name (guarded values redacted).")
+    def after(self, info: Info) -> JSON | None:
+        return cast(JSON, redact_attributes(info, self.after_values))
 
     @classmethod
     def from_model(cls, entry: AuditEntryRow) -> AuditEntry:
@@ -80,8 +90,8 @@ class AuditEntry:
             entity_type=entry.entity_type,
             entity_id=entry.entity_id,
             reason=entry.reason,
-            before=cast(JSON, entry.before),
-            after=cast(JSON, entry.after),
+            before_values=entry.before,
+            after_values=entry.after,
         )
 
 

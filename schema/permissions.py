@@ -95,3 +95,33 @@ def requires(*permissions: Permission) -> list[FieldExtension]:
     """
     checks = [PERMISSION_CLASSES[p]() for p in permissions]
     return [PermissionExtension(permissions=list(checks), use_directives=False)]
+
+
+# Attributes whose values need more than reading golden records, wherever they appear as data
+# (an audit entry's before/after, a match explanation), not only as fields of Resource/CostRate.
+_GUARDED_ATTRIBUTES: dict[str, Permission] = {
+    "date_of_birth": Permission.READ_SENSITIVE,
+    "national_id": Permission.READ_SENSITIVE,
+    "home_address": Permission.READ_SENSITIVE,
+    "hourly_cost": Permission.READ_COST,
+}
+REDACTED = "[redacted: needs the admin role]"
+
+
+def may_see_attribute(info: Info, attribute: str) -> bool:
+    permission = _GUARDED_ATTRIBUTES.get(attribute)
+    if permission is None:
+        return True
+    principal = principal_of(info)
+    return principal is not None and principal.has(permission)
+
+
+def redact_attributes(info: Info, values: Any) -> Any:
+    """`values` (attribute -> value) with guarded values the caller may not see replaced by a
+    marker that says so: never silently dropped, never shown."""
+    if not isinstance(values, dict):
+        return values
+    return {
+        key: value if value is None or may_see_attribute(info, key) else REDACTED
+        for key, value in values.items()
+    }

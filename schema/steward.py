@@ -23,7 +23,7 @@ from schema.common import PageInfo, SystemRefInput, utc
 from schema.enums import EntityType
 from schema.mutation import MutationError
 from schema.node import GoldenRecord, builder
-from schema.permissions import requires
+from schema.permissions import redact_attributes, requires
 
 MatchCandidateStatus = strawberry.enum(
     CandidateStatus,
@@ -41,8 +41,17 @@ class MatchDecision(enum.Enum):
 @strawberry.type(description="How one feature compared between the two records.")
 class MatchFeature:
     feature: str
-    left: JSON | None = strawberry.field(description="Record A's value, normalised.")
-    right: JSON | None = strawberry.field(description="Record B's value, normalised.")
+    left_value: strawberry.Private[Any]
+    right_value: strawberry.Private[Any]
+
+    @strawberry.field(description="Record A's value, normalised (redacted without the role).")
+    def left(self, info: Info[Context, None]) -> JSON | None:
+        return redact_attributes(info, {self.feature: self.left_value})[self.feature]
+
+    @strawberry.field(description="Record B's value, normalised (redacted without the role).")
+    def right(self, info: Info[Context, None]) -> JSON | None:
+        return redact_attributes(info, {self.feature: self.right_value})[self.feature]
+
     similarity: float | None = strawberry.field(
         description="0..1; null when one side has no value (the feature did not count)."
     )
@@ -90,8 +99,8 @@ class MatchCandidate:
             explanation=[
                 MatchFeature(
                     feature=e["feature"],
-                    left=e.get("left"),
-                    right=e.get("right"),
+                    left_value=e.get("left"),
+                    right_value=e.get("right"),
                     similarity=e.get("similarity"),
                     weight=e.get("weight", 0.0),
                     contribution=e.get("contribution", 0.0),
