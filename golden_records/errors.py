@@ -77,3 +77,21 @@ class MissingFxRate(CrosswalkError):
         self.currency = currency
         self.on = on
         self.reporting = reporting
+
+
+class InvalidStatusTransition(ValidationFailed):
+    """A status change the lifecycle does not allow (e.g. a CANCELLED project is final)."""
+
+    code = "INVALID_STATUS_TRANSITION"
+
+
+class BelowCostRate(ValidationFailed):
+    """A bill rate below a cost rate in force, written without `allowBelowCost: true`."""
+
+    code = "BELOW_COST_RATE"
+
+
+class NoSourceRecord(ValidationFailed):
+    """The system that owns a field has no record to write it to and cannot create one."""
+
+    code = "NO_SOURCE_RECORD"

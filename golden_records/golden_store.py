@@ -644,29 +644,78 @@ async def forget_not_a_match(
     tenant_id: str,
     actor: str,
     reason: str | None,
+    candidate_id: int | None = None,
 ) -> Change:
-    """Undo `mark_not_a_match`: the two records may be proposed as a pair again."""
+    """Undo `mark_not_a_match` (or the not-a-match an unmerge leaves): the two records may be
+    proposed as a pair again.
+
+    The stored pairs between their source records go, the candidates decided NOT_A_MATCH for
+    the pair (and `candidate_id`, whatever pair it names) reopen in the stewards' queue, and
+    the next matching pass compares the two again. ValidationFailed when nothing says the two
+    are different.
+    """
     kind = str(EntityType(entity_type))
     a = await resolve(session, tenant_id, entity_type, golden_a)
     b = await resolve(session, tenant_id, entity_type, golden_b)
+    if a.id == b.id:
+        raise ValidationFailed(f"{golden_a} and {golden_b} are one record now.", field="ids")
     sa = [s.id for s in await live_sources(session, tenant_id, kind, a.id)]
     sb = [s.id for s in await live_sources(session, tenant_id, kind, b.id)]
-    pairs = sorted(_pairs(sa, sb))
-    for x, y in pairs:
-        await session.execute(
-            delete(NeverMatch).where(
+    wanted = _pairs(sa, sb)
+    stored = [
+        row
+        for row in await session.scalars(
+            select(NeverMatch).where(
                 NeverMatch.tenant_id == tenant_id,
                 NeverMatch.entity_type == kind,
-                NeverMatch.source_record_a == x,
-                NeverMatch.source_record_b == y,
+                NeverMatch.source_record_a.in_([*sa, *sb]),
             )
         )
+        if (row.source_record_a, row.source_record_b) in wanted
+    ]
+    lo, hi = min(a.id, b.id), max(a.id, b.id)
+    decided = list(
+        await session.scalars(
+            select(MatchCandidate).where(
+                MatchCandidate.tenant_id == tenant_id,
+                MatchCandidate.entity_type == kind,
+                MatchCandidate.status == CandidateStatus.NOT_A_MATCH.value,
+                or_(
+                    (MatchCandidate.golden_id_a == lo) & (MatchCandidate.golden_id_b == hi),
+                    MatchCandidate.id == (candidate_id or 0),
+                ),
+            )
+        )
+    )
+    if not stored and not decided:
+        raise ValidationFailed(
+            f"{kind} {a.id} and {b.id} are not marked as not-a-match; nothing to undo.",
+            field="ids",
+        )
+    for row in stored:
+        await session.delete(row)
+    for candidate in decided:
+        # Back in the queue, naming the records as they are now (a side may have been merged).
+        candidate.golden_id_a, candidate.golden_id_b = lo, hi
+        candidate.status = CandidateStatus.OPEN.value
+        candidate.resolved_at = candidate.resolved_by = candidate.resolution_reason = None
+    # The incremental matcher looks at records changed since its last pass: touching both
+    # (their values and version stay) lets the next pass score the pair again, or merge it.
+    now = datetime.now(UTC)
+    a.updated_at = b.updated_at = now
+    await session.flush()
+    removed = sorted([row.source_record_a, row.source_record_b] for row in stored)
+    reopened = sorted(c.id for c in decided)
     return Change(
         "forget_not_a_match",
         kind,
         a.id,
         actor,
         reason,
-        before={"ids": [a.id, b.id]},
-        after={"ids": [a.id, b.id]},
+        before={"ids": [a.id, b.id], "never_match_source_pairs": removed},
+        after={
+            "ids": [a.id, b.id],
+            "never_match_source_pairs": [],
+            "reopened_candidates": reopened,
+        },
     )

@@ -31,12 +31,13 @@ DEFAULT_OWNERSHIP: Mapping[EntityType, Mapping[str, str]] = _freeze(
             **_owned_by("salesforce", "name website domain industry parent account_owner status"),
             **_owned_by("quickbooks", "legal_name billing_address payment_terms tax_id currency"),
         },
-        # The PSA runs projects; the contract amount is the ERP's.
+        # The PSA runs projects; the contract amount is the ERP's. `project_manager` is absent:
+        # Harvest's project API has no manager field, so the hub owns it.
         E.PROJECT: {
             **_owned_by(
                 "harvest",
                 "client name code status billing_type start_date end_date currency"
-                " budget_hours bill_rate project_manager",
+                " budget_hours bill_rate",
             ),
             **_owned_by("quickbooks", "budget_amount"),
         },

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -99,24 +99,73 @@ class SurvivorshipConfig:
         cls,
         data: Mapping[str, Any],
         ownership: Mapping[EntityType, Mapping[str, str]] = DEFAULT_OWNERSHIP,
+        *,
+        attributes: Callable[[EntityType], Collection[str]] | None = None,
+        location: str = "",
     ) -> SurvivorshipConfig:
         """Read the `survivorship` section of a tenant file, e.g.
 
         {"default": ["OWNING_SYSTEM", "MOST_RECENT"],
-         "rules": {"client": {"industry": ["MOST_FREQUENT", "MOST_RECENT"]}}}
+         "rules": {"client": {"industry": ["most_frequent", "most_recent"]}}}
 
-        Rules not given keep the defaults (resource skills: UNION).
+        or, as tenant files write it, without "rules": {"client": {"industry": [...]}}.
+        Strategy names are case-insensitive. Rules not given keep the defaults (resource
+        skills: UNION). `ownership` is the tenant's table, which OWNING_SYSTEM follows;
+        `attributes`, when given, says which attributes each entity type has, so that a
+        misspelt one is an error rather than a rule that never applies. Errors name the place
+        (after `location`), e.g. "client.website: unknown strategy 'newest'".
         """
-        try:
-            default = tuple(Strategy(s) for s in data.get("default", DEFAULT_STRATEGIES))
-            rules = {e: dict(attrs) for e, attrs in _DEFAULT_RULES.items()}
-            for entity, attrs in (data.get("rules") or {}).items():
-                target = rules.setdefault(EntityType(entity).value, {})
-                for attribute, strategies in attrs.items():
-                    target[attribute] = tuple(Strategy(s) for s in strategies)
-            return cls(default=default, rules=rules, ownership=ownership)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ConfigurationError(f"invalid survivorship configuration: {exc}") from exc
+        if not isinstance(data, Mapping):
+            raise ConfigurationError(
+                f"invalid survivorship configuration: {location or 'survivorship'}: "
+                "expected a mapping of entity type to attributes"
+            )
+        problems: list[str] = []
+        default = _strategies(
+            f"{location}default", data.get("default", DEFAULT_STRATEGIES), problems
+        )
+        rules = {e: dict(attrs) for e, attrs in _DEFAULT_RULES.items()}
+        if "rules" in data:
+            given, location = data["rules"] or {}, f"{location}rules."
+        else:
+            given = {k: v for k, v in data.items() if k != "default"}
+        if not isinstance(given, Mapping):
+            problems.append(
+                f"{location.rstrip('.') or 'survivorship'}: "
+                "expected a mapping of entity type to attributes"
+            )
+            given = {}
+        for entity, attrs in given.items():
+            try:
+                entity_type = EntityType(entity)
+            except ValueError:
+                problems.append(
+                    f"{location}{entity}: unknown entity type "
+                    f"(expected one of: {', '.join(e.value for e in EntityType)})"
+                )
+                continue
+            if not isinstance(attrs, Mapping):
+                problems.append(
+                    f"{location}{entity}: expected a mapping of attribute to strategies"
+                )
+                continue
+            known = None if attributes is None else set(attributes(entity_type))
+            target = rules.setdefault(entity_type.value, {})
+            for attribute, strategies in attrs.items():
+                where = f"{location}{entity}.{attribute}"
+                if known is not None and attribute not in known:
+                    problems.append(
+                        f"{where}: unknown attribute of {entity} "
+                        f"(known: {', '.join(sorted(known))})"
+                    )
+                    continue
+                target[attribute] = _strategies(where, strategies, problems)
+        if problems:
+            raise ConfigurationError(
+                "invalid survivorship configuration: " + "; ".join(problems),
+                field=problems[0].partition(":")[0],
+            )
+        return cls(default=default, rules=rules, ownership=ownership)
 
     def strategies(self, entity_type: EntityType | str, attribute: str) -> tuple[Strategy, ...]:
         found = self.rules.get(EntityType(entity_type).value, {}).get(attribute)
@@ -127,6 +176,24 @@ class SurvivorshipConfig:
 
 
 DEFAULT_SURVIVORSHIP = SurvivorshipConfig()
+
+
+def _strategies(where: str, value: Any, problems: list[str]) -> tuple[Strategy, ...]:
+    """A list of strategy names as Strategy values; problems are appended, not raised."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or not value:
+        problems.append(f"{where}: expected a non-empty list of strategies")
+        return DEFAULT_STRATEGIES
+    found: list[Strategy] = []
+    for name in value:
+        try:
+            found.append(Strategy(str(name).upper()))
+        except ValueError:
+            problems.append(
+                f"{where}: unknown strategy {name!r} "
+                f"(expected one of: {', '.join(s.value.lower() for s in Strategy)})"
+            )
+    return tuple(found) or DEFAULT_STRATEGIES
+
 
 _Candidate = tuple[SourceValues, Any]
 _Pick = tuple[Any, SourceValues, tuple[Any, ...]] | None

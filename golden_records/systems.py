@@ -51,3 +51,22 @@ def get_system(name: str) -> SourceSystem:
     if system is None:
         raise UnknownSystem(name, sorted(SYSTEMS))
     return system
+
+
+# What the hub may create in each system when a write needs a record the system lacks, and the
+# canonical attributes the system needs to create it. A pair missing here cannot be created from
+# the hub: people are hired in the HRIS, not by a write-back, so no system creates a RESOURCE.
+CREATABLE: dict[tuple[str, EntityType], tuple[str, ...]] = {
+    ("salesforce", E.CLIENT): ("name",),
+    ("quickbooks", E.CLIENT): ("name",),
+    ("harvest", E.CLIENT): ("name",),
+    ("harvest", E.PROJECT): ("client", "name"),
+    # A QuickBooks project is a job (a sub-customer) under the client's customer.
+    ("quickbooks", E.PROJECT): ("client", "name"),
+    ("gusto", E.COST_RATE): ("resource", "hourly_cost", "effective_from"),
+}
+
+
+def create_requirements(system: str, entity_type: EntityType) -> tuple[str, ...] | None:
+    """The attributes `system` needs to create an `entity_type`, or None if it cannot."""
+    return CREATABLE.get((system, entity_type))

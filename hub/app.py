@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sqlalchemy import text
@@ -27,6 +27,9 @@ from hub.db import create_engine, session_maker
 from hub.export import margin_export_route
 from hub.limits import BodySizeLimitMiddleware, security_extensions
 from hub.logging import REQUEST_ID_SCOPE_KEY, RequestIdMiddleware
+from hub.outbox import outbox_depth
+from hub.outbox_models import EXCEPTION_QUEUE, WriteBackStatus
+from hub.outbox_worker import OutboxWorker, WorkerOptions, survivorship_for
 from hub.settings import Settings, get_settings
 from hub.sync_schedule import SyncSchedule
 from hub.telemetry import Telemetry, install_telemetry
@@ -67,10 +70,14 @@ class GraphQLEndpoint:
         graphql: CrosswalkGraphQL,
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
+        tenants: TenantRegistry,
     ) -> None:
         self.graphql = graphql
         self.sessions = sessions
         self.settings = settings
+        self.tenants = tenants
+        # Set once the in-process outbox worker runs: mutations wake it instead of it polling.
+        self.outbox_wakeup: Callable[[], None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         principal = get_principal(scope)
@@ -86,6 +93,8 @@ class GraphQLEndpoint:
             settings=self.settings,
             principal=principal,
             request_id=scope.get(REQUEST_ID_SCOPE_KEY),
+            tenant=self.tenants.get(principal.tenant_id),
+            outbox_wakeup=self.outbox_wakeup,
         )
         scope[CONTEXT_SCOPE_KEY] = context
         try:
@@ -123,15 +132,36 @@ def create_app(
         else None
     )
 
+    worker = (
+        OutboxWorker(
+            sessions,
+            tenants,
+            options=WorkerOptions.from_env(),
+            survivorship=survivorship_for,
+            telemetry=telemetry,
+        )
+        if settings.outbox_worker
+        else None
+    )
+    endpoint = GraphQLEndpoint(graphql, sessions, settings, tenants)
+    if worker is not None:
+        endpoint.outbox_wakeup = worker.wake
+    telemetry.add_queue("outbox", lambda: outbox_depth(sessions, WriteBackStatus.PENDING))
+    telemetry.add_queue("write_back_exceptions", lambda: outbox_depth(sessions, *EXCEPTION_QUEUE))
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # Each tenant's dated FX rates from config/ (margin converts with them).
         await load_all_fx_rates(sessions, settings.config_dir)
         if schedule is not None:
             schedule.start()
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             if schedule is not None:
                 await schedule.stop()
             await engine.dispose()
@@ -139,9 +169,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
-            Route(
-                GRAPHQL_PATH, GraphQLEndpoint(graphql, sessions, settings), methods=["GET", "POST"]
-            ),
+            Route(GRAPHQL_PATH, endpoint, methods=["GET", "POST"]),
             margin_export_route(sessions, settings),
         ],
         middleware=[
@@ -162,4 +190,5 @@ def create_app(
     app.state.sessions = sessions
     app.state.tenants = tenants
     app.state.sync_schedule = schedule
+    app.state.outbox_worker = worker
     return app

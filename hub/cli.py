@@ -21,6 +21,7 @@ from hub.cli_export import app as export_app
 from hub.cli_match import match
 from hub.cli_security import audit_app, keys_app
 from hub.cli_sync import sync
+from hub.cli_worker import worker
 from hub.console import err
 from hub.settings import Settings, get_settings
 
@@ -36,6 +37,7 @@ app.add_typer(export_app, name="export")
 app.command()(dedupe)
 app.command()(sync)
 app.command()(match)
+app.command()(worker)
 
 
 PortOption = Annotated[

@@ -9,11 +9,16 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
+from golden_records.errors import ConfigurationError
 from hub.console import err, out, print_table
-from hub.matching_service import MatchRunResult, match_new_records
+from hub.matching_service import MatchRunResult, match_tenant
 from hub.settings import Settings, get_settings
+from hub.tenants import TenantConfig, TenantRegistry
+
+EXIT_USAGE = 2  # nothing was matched: the tenant's file is invalid
 
 
 class Entity(enum.StrEnum):
@@ -23,13 +28,14 @@ class Entity(enum.StrEnum):
 
 
 async def run_match(
-    settings: Settings, tenant_id: str, entity: str | None, *, full: bool
+    settings: Settings, tenant: TenantConfig, entity: str | None, *, full: bool
 ) -> list[MatchRunResult]:
+    """One pass with the tenant file's thresholds and survivorship rules."""
     from hub.db import create_engine, session_maker
 
     engine = create_engine(settings.database_url)
     try:
-        return await match_new_records(session_maker(engine), tenant_id, entity, full=full)
+        return await match_tenant(session_maker(engine), tenant, entity, full=full)
     finally:
         await engine.dispose()
 
@@ -69,8 +75,14 @@ def match(
     ones for stewards (`matchCandidates` in the API)."""
     settings = get_settings()
     tenant_id = tenant or settings.default_tenant
+    # The tenant's file sets the thresholds; an invalid file stops here, naming the field.
+    try:
+        config = TenantRegistry.load(settings.config_dir).get(tenant_id)
+    except ConfigurationError as exc:
+        err.print(f"[red]Error:[/red] {escape(exc.message)}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
     results = asyncio.run(
-        run_match(settings, tenant_id, None if entity is None else entity.value, full=full)
+        run_match(settings, config, None if entity is None else entity.value, full=full)
     )
     print_table(out, summary_table(results))
     merged = sum(r.merged for r in results)

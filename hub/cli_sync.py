@@ -104,7 +104,7 @@ async def run_sync(
                 full=full,
                 progress=report,
             )
-        await refresh_golden_records(sessions, config.id)
+        await refresh_golden_records(sessions, config.id, tenant=config)
         return results
     finally:
         await engine.dispose()

@@ -22,17 +22,14 @@ _MODEL_MODULES = (
     "hub.sync_models",
     "golden_records.fx_models",
     "golden_records.matching_models",
+    "hub.outbox_models",
 )
 
 
 def import_all_models() -> None:
     """Import every module that declares tables, so create_all and Alembic see them all."""
     for name in _MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # TEMPORARY while the modules are being written
-            if exc.name != name:
-                raise
+        importlib.import_module(name)
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

@@ -10,6 +10,7 @@ candidates for stewards; pairs a steward called not-a-match are skipped.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from golden_records.matching_models import (
 from golden_records.models import ClientRecord, GoldenRecord
 from golden_records.survivorship import DEFAULT_SURVIVORSHIP, SurvivorshipConfig
 from hub import audit
+from hub.tenants import TenantConfig
 
 MATCHER = "system:matcher"
 SYSTEM_ROLE = "SYSTEM"
@@ -53,6 +55,7 @@ class MatchRunResult:
     candidates: int = 0  # match candidates queued or refreshed
     skipped_never_match: int = 0
     merges: list[tuple[int, int]] = field(default_factory=list)  # (survivor, loser)
+    seconds: float = 0.0  # wall time of this entity type's pass
 
 
 def audit_change(
@@ -314,6 +317,7 @@ async def match_new_records(
         model = store.model_for(kind)
         result = MatchRunResult(kind)
         started = datetime.now(UTC)
+        clock = time.perf_counter()
         async with sessions() as session:
             bookmark = await session.get(MatchBookmark, (tenant_id, kind))
             since = None if full or bookmark is None else bookmark.updated_at
@@ -344,5 +348,24 @@ async def match_new_records(
                 )
             else:
                 bookmark.updated_at = started
+        result.seconds = time.perf_counter() - clock
         results.append(result)
     return results
+
+
+async def match_tenant(
+    sessions: async_sessionmaker[AsyncSession],
+    tenant: TenantConfig,
+    entity_type: EntityType | str | None = None,
+    *,
+    full: bool = False,
+) -> list[MatchRunResult]:
+    """`match_new_records` with the tenant file's thresholds and survivorship rules."""
+    return await match_new_records(
+        sessions,
+        tenant.id,
+        entity_type,
+        config=tenant.matching_config(),
+        survivorship=tenant.survivorship_config(),
+        full=full,
+    )

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     sync_interval_seconds: float = Field(
         default=0, ge=0, description="Incremental sync of every tenant this often; 0: off."
     )
+    outbox_worker: bool = Field(
+        default=True,
+        description="Run the write-back worker inside `serve` (turn off when `crosswalk worker` "
+        "processes run beside stateless API processes).",
+    )
 
     # Security (hub/auth, hub/limits, hub/audit).
     jwt_issuer: str | None = None

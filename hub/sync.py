@@ -215,7 +215,7 @@ async def _save_cursor(
 # --- applying one page ------------------------------------------------------------------------
 
 
-def _stored_attributes(record: MappedRecord) -> dict[str, Any]:
+def stored_attributes(record: MappedRecord) -> dict[str, Any]:
     refs = {
         column: {"entity_type": str(ref.entity_type), "external_id": ref.external_id}
         for column, ref in sorted(record.refs.items())
@@ -265,7 +265,7 @@ async def _apply_page(
             else:
                 new.append((raw, record))
             continue
-        attributes = _stored_attributes(record) if record.attributes else source.attributes
+        attributes = stored_attributes(record) if record.attributes else source.attributes
         if (
             source.payload == raw
             and source.attributes == attributes
@@ -406,7 +406,7 @@ async def _create(
             "system": run.system,
             "external_id": record.external_id,
             "payload": raw,
-            "attributes": _stored_attributes(record),
+            "attributes": stored_attributes(record),
             "source_updated_at": record.source_updated_at,
             "fetched_at": now,
             "concurrency_token": _token(record),

@@ -91,7 +91,7 @@ class SyncSchedule:
                     results = await sync(
                         self.sessions, self.connectors(http, config), tenant_id=config.id
                     )
-                await refresh_golden_records(self.sessions, config.id)
+                await refresh_golden_records(self.sessions, config.id, tenant=config)
             except Exception:
                 log.exception("scheduled sync of tenant %s failed", config.id)
                 return []

@@ -14,9 +14,15 @@ owner differs from the default source-of-truth table::
       client:
         parent: quickbooks    # here the ERP owns account hierarchies
         industry: null        # null: the hub owns it, nothing is written back
+    matching:                 # per entity type (client, project, resource); defaults otherwise
+      client: {auto_merge: 0.9, review: 0.7}
+    survivorship:             # per entity type and attribute, the strategies in order
+      client:
+        website: [most_recent, most_complete]
 
 Credentials are `SecretStr`: they print as '**********' in reprs, logs and error messages.
-Errors name the file and the field. Code reads the validated `TenantConfig`, never the file.
+Errors name the file and the field. Code reads the validated `TenantConfig` (and the objects
+`ownership_table()`, `matching_config()` and `survivorship_config()` build), never the file.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -44,10 +51,13 @@ from pydantic import (
 from golden_records import canonical
 from golden_records.canonical import EntityType
 from golden_records.errors import ConfigurationError, UnknownSystem
+from golden_records.matching.config import DEFAULT_CONFIG, MATCHABLE, MatchingConfig
 from golden_records.ownership import DEFAULT_OWNERSHIP
+from golden_records.survivorship import DEFAULT_SURVIVORSHIP, SurvivorshipConfig
 from golden_records.systems import SYSTEMS, get_system
 
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_SURVIVORSHIP_ERROR = "invalid survivorship configuration: "
 _TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 _CANONICAL_TYPES: dict[EntityType, type] = {
@@ -84,6 +94,12 @@ class TenantConfig(BaseModel):
     systems: dict[str, SystemConfig] = Field(default_factory=dict)
     # entity type -> attribute -> owning system name, or None for hub-owned.
     ownership: dict[EntityType, dict[str, str | None]] = Field(default_factory=dict)
+    # The sections as written (entity type -> overrides); `_valid_sections` builds the objects.
+    matching: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    survivorship: dict[str, Any] = Field(default_factory=dict)
+
+    _matching: MatchingConfig = PrivateAttr(default_factory=lambda: DEFAULT_CONFIG)
+    _survivorship: SurvivorshipConfig = PrivateAttr(default_factory=lambda: DEFAULT_SURVIVORSHIP)
 
     @field_validator("id")
     @classmethod
@@ -103,7 +119,39 @@ class TenantConfig(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _valid_ownership(self) -> TenantConfig:
+    def _valid_sections(self) -> TenantConfig:
+        # Every problem of every section at once, so one start-up shows all there is to fix.
+        problems = self._ownership_problems()
+        matchable = [e.value for e in MATCHABLE]
+        for name in self.matching:
+            if name not in matchable:
+                problems.append(
+                    f"matching.{name}: no matching for this entity type "
+                    f"(expected one of: {', '.join(matchable)})"
+                )
+        try:
+            self._matching = MatchingConfig.from_mapping(
+                {k: v for k, v in self.matching.items() if k in matchable}
+            )
+        except ValidationError as exc:
+            for error in exc.errors(include_input=False, include_url=False):
+                # ("entities", "client", "auto_merge") is written `matching.client.auto_merge`.
+                where = ".".join(["matching", *(str(p) for p in error["loc"][1:])])
+                problems.append(f"{where}: {_message(error['msg'])}")
+        try:
+            self._survivorship = SurvivorshipConfig.from_mapping(
+                self.survivorship,
+                self.ownership_table(),
+                attributes=known_attributes,
+                location="survivorship.",
+            )
+        except ConfigurationError as exc:
+            problems.extend(exc.message.removeprefix(_SURVIVORSHIP_ERROR).split("; "))
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _ownership_problems(self) -> list[str]:
         problems: list[str] = []
         for entity_type, overrides in self.ownership.items():
             known = known_attributes(entity_type)
@@ -128,9 +176,7 @@ class TenantConfig(BaseModel):
                     problems.append(
                         f"{where}: {system.name} does not hold {entity_type.value} records"
                     )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+        return problems
 
     @classmethod
     def default(cls, tenant_id: str) -> TenantConfig:
@@ -149,6 +195,14 @@ class TenantConfig(BaseModel):
                     merged[attribute] = system
             table[entity_type] = MappingProxyType(merged)
         return MappingProxyType(table)
+
+    def matching_config(self) -> MatchingConfig:
+        """The matching thresholds and weights: the defaults with this tenant's overrides."""
+        return self._matching
+
+    def survivorship_config(self) -> SurvivorshipConfig:
+        """The survivorship rules with this tenant's overrides, following its ownership table."""
+        return self._survivorship
 
     def owner_of(self, entity_type: EntityType, attribute: str) -> str | None:
         """The system owning `attribute` for this tenant, or None when the hub owns it."""
@@ -177,7 +231,11 @@ def load_tenant_config(path: Path, environ: Mapping[str, str] | None = None) -> 
     except ValidationError as exc:
         lines = [f"{path}: invalid tenant configuration"]
         for error in exc.errors(include_input=False, include_url=False):
-            where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+            if not error["loc"]:
+                # Cross-field checks already name each field, one per line.
+                lines.extend(f"  {line}" for line in _message(error["msg"]).splitlines())
+                continue
+            where = ".".join(str(p) for p in error["loc"])
             lines.append(f"  {where}: {error['msg']}")
         raise ConfigurationError("\n".join(lines)) from None
 
@@ -216,6 +274,10 @@ class TenantRegistry:
 
     def __iter__(self) -> Any:
         return iter(self._configs.values())
+
+
+def _message(msg: str) -> str:
+    return msg.removeprefix("Value error, ")
 
 
 def _resolve_env_refs(path: Path, raw: dict[str, Any], environ: Mapping[str, str]) -> None:

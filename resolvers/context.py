@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Executable, Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.settings import Settings
+from hub.tenants import TenantConfig
 from resolvers.dataloaders import Loaders
 
 
@@ -26,9 +27,18 @@ class Context:
         settings: Settings,
         principal: object | None = None,
         request_id: str | None = None,
+        tenant: TenantConfig | None = None,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
+        outbox_wakeup: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
         self.tenant_id = tenant_id
+        # The tenant's validated file (ownership, matching, survivorship); defaults without one.
+        self.tenant = tenant or TenantConfig.default(tenant_id)
+        # For work that must not share the request's session (waiting on write-backs).
+        self.sessions = sessions
+        # Tells the in-process outbox worker that new write-backs are waiting (None: no worker).
+        self.outbox_wakeup = outbox_wakeup
         self.settings = settings
         self.principal = principal
         self.request_id = request_id or uuid.uuid4().hex
@@ -50,6 +60,8 @@ class Context:
         settings: Settings,
         principal: object | None = None,
         request_id: str | None = None,
+        tenant: TenantConfig | None = None,
+        outbox_wakeup: Callable[[], None] | None = None,
     ) -> Context:
         return cls(
             sessions(),
@@ -57,6 +69,9 @@ class Context:
             settings=settings,
             principal=principal,
             request_id=request_id,
+            tenant=tenant,
+            sessions=sessions,
+            outbox_wakeup=outbox_wakeup,
         )
 
     async def execute(self, statement: Executable) -> Sequence[Row[Any]]:

@@ -1,8 +1,10 @@
-"""The stewards' operations: the match-candidate queue, merge, unmerge and candidate decisions.
+"""The stewards' operations: the match-candidate queue, merge, unmerge, candidate decisions
+and undoing a not-a-match.
 
 Each mutation validates its input first (IDs, entity types, the survivor), then changes the
 store and writes its audit entry in one transaction (`Context.writing`), always within the
-caller's tenant: another tenant's IDs are simply not found.
+caller's tenant: another tenant's IDs are simply not found. Golden records are recomputed with
+the tenant's survivorship rules (its file, `ctx.tenant`).
 """
 
 from __future__ import annotations
@@ -167,6 +169,7 @@ async def merge_records(
             tenant_id=ctx.tenant_id,
             actor=caller.subject,
             reason=why,
+            config=ctx.tenant.survivorship_config(),
         )
         audit_change(
             session, ctx.tenant_id, change, actor_role=caller.role.value, request_id=ctx.request_id
@@ -234,7 +237,13 @@ async def unmerge_source_record(
             )
         left = source.golden_id
         change = await store.unmerge(
-            session, kind, source.id, tenant_id=ctx.tenant_id, actor=caller.subject, reason=why
+            session,
+            kind,
+            source.id,
+            tenant_id=ctx.tenant_id,
+            actor=caller.subject,
+            reason=why,
+            config=ctx.tenant.survivorship_config(),
         )
         audit_change(
             session, ctx.tenant_id, change, actor_role=caller.role.value, request_id=ctx.request_id
@@ -274,6 +283,7 @@ async def resolve_match_candidate(
                 tenant_id=ctx.tenant_id,
                 actor=caller.subject,
                 reason=why,
+                config=ctx.tenant.survivorship_config(),
             )
             row.status = CandidateStatus.MERGED.value
             result = GoldenRef(TYPE_NAME[kind], survivor)
@@ -292,6 +302,65 @@ async def resolve_match_candidate(
         )
         await session.flush()
     return row, result
+
+
+async def undo_not_a_match(
+    ctx: Context, *, candidate: str | None, ids: Sequence[str] | None, reason: str
+) -> tuple[MatchCandidate | None, list[GoldenRef]]:
+    """Take back a not-a-match, named by the candidate decided NOT_A_MATCH or by the two golden
+    records (e.g. after an unmerge); (the candidate, reopened, if any; the two records)."""
+    caller = principal(ctx)
+    why = _reason(reason)
+    if (candidate is None) == (ids is None):
+        raise ValidationFailed("Give one of `candidateId` and `ids`.", field="candidateId")
+    candidate_pk: int | None = None
+    if candidate is not None:
+        candidate_pk = decode_candidate_id(candidate, field="candidateId")
+    else:
+        assert ids is not None
+        if len(ids) != 2:
+            raise ValidationFailed("Name exactly two records.", field="ids")
+        type_name, pks = _golden_ids(ids, "ids")
+        if pks[0] == pks[1]:
+            raise ValidationFailed("A record cannot be compared with itself.", field="ids")
+    async with ctx.writing() as session:
+        if candidate_pk is not None:
+            row = await session.get(MatchCandidate, candidate_pk)
+            if row is None or row.tenant_id != ctx.tenant_id:
+                raise NotFound("No such match candidate.", field="candidateId")
+            if row.status != CandidateStatus.NOT_A_MATCH.value:
+                raise ValidationFailed(
+                    f"This candidate was not decided NOT_A_MATCH ({row.status}).",
+                    field="candidateId",
+                )
+            kind = EntityType(row.entity_type)
+            pks = [row.golden_id_a, row.golden_id_b]
+        else:
+            kind = MODELS[type_name].entity_type
+        try:
+            change = await store.forget_not_a_match(
+                session,
+                kind,
+                pks[0],
+                pks[1],
+                tenant_id=ctx.tenant_id,
+                actor=caller.subject,
+                reason=why,
+                candidate_id=candidate_pk,
+            )
+        except NotFound as error:
+            raise NotFound(error.message, field="ids") from None
+        audit_change(
+            session, ctx.tenant_id, change, actor_role=caller.role.value, request_id=ctx.request_id
+        )
+        reopened_ids = change.after["reopened_candidates"]
+        reopened = (
+            await session.get(MatchCandidate, candidate_pk or reopened_ids[0])
+            if (candidate_pk or reopened_ids)
+            else None
+        )
+        pair = [GoldenRef(TYPE_NAME[kind], pk) for pk in change.after["ids"]]
+    return reopened, pair
 
 
 def golden_global_id(ref: GoldenRef) -> str:

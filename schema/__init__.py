@@ -20,12 +20,13 @@ from schema.query import Query
 from schema.resource import Resource
 from schema.steward import StewardMutation, StewardQuery
 from schema.time_entry import TimeEntry
+from schema.writeback import WriteBackMutation, WriteBackQuery
 
 # Types reachable only through interfaces (`node`, `crosswalk`) must be named explicitly.
 _TYPES = (Client, Project, Resource, Assignment, TimeEntry, Invoice, Payment, CostRate)
-# The stewards' fields live in their own module and join the root types here.
-_QUERY = merge_types("Query", (Query, StewardQuery))
-_MUTATION = merge_types("Mutation", (Mutation, StewardMutation))
+# The stewards' and write-back fields live in their own modules and join the root types here.
+_QUERY = merge_types("Query", (Query, StewardQuery, WriteBackQuery))
+_MUTATION = merge_types("Mutation", (Mutation, WriteBackMutation, StewardMutation))
 
 
 def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:

@@ -1,5 +1,5 @@
 """Steward types: the match-candidate queue (both records side by side, explained) and the
-inputs and payloads of merge, unmerge and candidate decisions."""
+inputs and payloads of merge, unmerge, candidate decisions and undoing a not-a-match."""
 
 from __future__ import annotations
 
@@ -160,6 +160,18 @@ class ResolveMatchCandidateInput:
     reason: str
 
 
+@strawberry.input(
+    description="Take back a not-a-match: by `candidateId` (a candidate decided NOT_A_MATCH) or "
+    "by `ids` (the two golden records, e.g. after an unmerge)."
+)
+class UndoNotAMatchInput:
+    reason: str
+    candidate_id: strawberry.ID | None = None
+    ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Exactly two golden records of one type."
+    )
+
+
 @strawberry.type
 class MergeRecordsPayload:
     record: GoldenRecord | None = strawberry.field(description="The survivor, recomputed.")
@@ -182,6 +194,18 @@ class UnmergeSourceRecordPayload:
 class ResolveMatchCandidatePayload:
     candidate: MatchCandidate | None
     record: GoldenRecord | None = strawberry.field(description="For MERGE: the survivor.")
+    errors: list[MutationError]
+
+
+@strawberry.type
+class UndoNotAMatchPayload:
+    candidate: MatchCandidate | None = strawberry.field(
+        description="The candidate of the pair, back in the queue (OPEN); null when the pair "
+        "had none. Either way the next matching pass scores the pair again."
+    )
+    records: list[GoldenRecord] | None = strawberry.field(
+        description="The two records (after merges: their survivors)."
+    )
     errors: list[MutationError]
 
 
@@ -293,5 +317,30 @@ class StewardMutation:
         return ResolveMatchCandidatePayload(
             candidate=MatchCandidate.from_model(row),
             record=None if ref is None else await _golden(info, ref),
+            errors=[],
+        )
+
+    @strawberry.mutation(
+        description="Undo a not-a-match (from `resolveMatchCandidate` or an unmerge): the pair "
+        "may be proposed, or merged, again (steward).",
+        extensions=requires(Permission.STEWARD),
+    )
+    async def undo_not_a_match(
+        self, info: Info[Context, None], input: UndoNotAMatchInput
+    ) -> UndoNotAMatchPayload | None:
+        try:
+            row, refs = await steward.undo_not_a_match(
+                info.context,
+                candidate=None if input.candidate_id is None else str(input.candidate_id),
+                ids=None if input.ids is None else [str(i) for i in input.ids],
+                reason=input.reason,
+            )
+        except CrosswalkError as error:
+            return UndoNotAMatchPayload(
+                candidate=None, records=None, errors=[MutationError.from_error(error)]
+            )
+        return UndoNotAMatchPayload(
+            candidate=None if row is None else MatchCandidate.from_model(row),
+            records=[await _golden(info, ref) for ref in refs],
             errors=[],
         )

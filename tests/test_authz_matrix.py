@@ -29,6 +29,7 @@ EVERYONE = frozenset(Role)
 COST = frozenset({AN, AD})
 STEWARDS = frozenset({ST, AD})
 ADMINS = frozenset({AD})
+WRITERS = frozenset({AP, ST, AD})
 
 CLIENT_ID = gid("Client", 1)
 # root field -> (roles allowed, an operation calling it). Mutations start with "mutation".
@@ -69,6 +70,50 @@ EXPECTED: dict[str, tuple[frozenset[Role], str]] = {
         STEWARDS,
         'mutation { resolveMatchCandidate(input: {id: "999999", decision: NOT_A_MATCH, '
         'reason: "matrix"}) { errors { code } } }',
+    ),
+    "undoNotAMatch": (
+        STEWARDS,
+        'mutation { undoNotAMatch(input: {candidateId: "999999", reason: "matrix"}) '
+        "{ errors { code } } }",
+    ),
+    "createClient": (
+        WRITERS,
+        'mutation { createClient(input: {name: "Matrix Co"}) { errors { code } } }',
+    ),
+    "updateClient": (
+        WRITERS,
+        f'mutation {{ updateClient(input: {{id: "{CLIENT_ID}", expectedVersion: 1, '
+        'name: "Matrix"}) { errors { code } } }',
+    ),
+    "createProject": (
+        WRITERS,
+        f'mutation {{ createProject(input: {{clientId: "{CLIENT_ID}", name: "Matrix"}}) '
+        "{ errors { code } } }",
+    ),
+    "updateProject": (
+        WRITERS,
+        f'mutation {{ updateProject(input: {{id: "{gid("Project", 1)}", expectedVersion: 1, '
+        'code: "M-1"}) { errors { code } } }',
+    ),
+    "updateResource": (
+        WRITERS,
+        f'mutation {{ updateResource(input: {{id: "{gid("Resource", 1)}", expectedVersion: 1, '
+        'title: "Matrix"}) { errors { code } } }',
+    ),
+    "planWriteBack": (
+        WRITERS,
+        '{ planWriteBack(input: {createClient: {name: "Matrix"}}) { writes { system } } }',
+    ),
+    "sourceOfTruth": (EVERYONE, "{ sourceOfTruth { field owner } }"),
+    "writeBacks": (STEWARDS, "{ writeBacks { totalCount } }"),
+    "retryWriteBack": (
+        STEWARDS,
+        'mutation { retryWriteBack(id: "V3JpdGVCYWNrOjk5OTk5OQ==") { errors { code } } }',
+    ),
+    "discardWriteBack": (
+        STEWARDS,
+        'mutation { discardWriteBack(id: "V3JpdGVCYWNrOjk5OTk5OQ==", reason: "matrix") '
+        "{ errors { code } } }",
     ),
     "createApiKey": (
         ADMINS,

@@ -142,3 +142,17 @@ async def test_rate_limit_sends_retry_after(seed, clock) -> None:
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "15"
     assert set(response.json()) == {"error", "error_description"}
+
+
+async def test_renaming_a_client_to_a_taken_name_is_refused(seed, clock) -> None:
+    first, second = seed["clients"][0], seed["clients"][1]
+    async with client(HarvestStore(seed, clock=clock)) as http:
+        taken = await http.patch(
+            f"/v2/clients/{second['id']}", json={"name": first["name"]}, headers=AUTH
+        )
+        same = await http.patch(
+            f"/v2/clients/{first['id']}", json={"name": first["name"]}, headers=AUTH
+        )
+    assert taken.status_code == 422
+    assert taken.json() == {"message": "Name has already been taken"}
+    assert same.status_code == 200

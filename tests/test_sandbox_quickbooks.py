@@ -215,3 +215,81 @@ async def test_throttling_is_a_429_fault(seed, clock) -> None:
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "3"
     assert response.json()["Fault"]["Error"][0]["code"] == "3001"
+
+
+async def test_a_repeated_requestid_gets_the_original_response(seed, clock) -> None:
+    params = {"minorversion": "75", "requestid": "req-1"}
+    async with client(QuickBooksStore(seed, clock=clock)) as http:
+        first = await http.post(
+            f"{BASE}/customer", params=params, json={"DisplayName": "Once Co"}, headers=AUTH
+        )
+        again = await http.post(
+            f"{BASE}/customer", params=params, json={"DisplayName": "Once Co"}, headers=AUTH
+        )
+        other = await http.post(
+            f"{BASE}/customer",
+            params={**params, "requestid": "req-2"},
+            json={"DisplayName": "Once Co"},
+            headers=AUTH,
+        )
+        found = await run(http, "select * from Customer where DisplayName = 'Once Co'")
+    assert first.status_code == again.status_code == 200
+    assert again.json()["Customer"] == first.json()["Customer"]
+    assert other.status_code == 400  # a new request: the name is taken now
+    assert other.json()["Fault"]["Error"][0]["code"] == "6240"
+    assert len(found.json()["QueryResponse"]["Customer"]) == 1
+
+
+async def test_currency_is_fixed_once_set_and_jobs_take_their_parents(seed, clock) -> None:
+    async with client(QuickBooksStore(seed, clock=clock)) as http:
+        parent = (
+            await http.post(
+                f"{BASE}/customer",
+                json={"DisplayName": "Parent Co", "CurrencyRef": {"value": "EUR"}},
+                headers=AUTH,
+            )
+        ).json()["Customer"]
+        change = await http.post(
+            f"{BASE}/customer",
+            json={
+                "Id": parent["Id"],
+                "SyncToken": "0",
+                "sparse": True,
+                "CurrencyRef": {"value": "USD"},
+            },
+            headers=AUTH,
+        )
+        job = await http.post(
+            f"{BASE}/customer",
+            json={"DisplayName": "Audit", "Job": True, "ParentRef": {"value": parent["Id"]}},
+            headers=AUTH,
+        )
+        orphan = await http.post(
+            f"{BASE}/customer",
+            json={"DisplayName": "Orphan", "Job": True, "ParentRef": {"value": "99999999"}},
+            headers=AUTH,
+        )
+        terms = await run(http, "select * from Term")
+    assert change.status_code == 400 and change.json()["Fault"]["Error"][0]["code"] == "6000"
+    body = job.json()["Customer"]
+    assert body["CurrencyRef"]["value"] == "EUR"
+    assert body["FullyQualifiedName"] == "Parent Co:Audit" and body["Level"] == 1
+    assert orphan.status_code == 400 and orphan.json()["Fault"]["Error"][0]["code"] == "2500"
+    assert "Net 30" in {t["Name"] for t in terms.json()["QueryResponse"]["Term"]}
+
+
+async def test_renaming_to_a_taken_display_name_is_refused(seed, clock) -> None:
+    first, second = seed["Customer"][0], seed["Customer"][1]
+    async with client(QuickBooksStore(seed, clock=clock)) as http:
+        taken = await http.post(
+            f"{BASE}/customer",
+            json={
+                "Id": second["Id"],
+                "SyncToken": second["SyncToken"],
+                "sparse": True,
+                "DisplayName": first["DisplayName"],
+            },
+            headers=AUTH,
+        )
+    assert taken.status_code == 400
+    assert taken.json()["Fault"]["Error"][0]["code"] == "6240"

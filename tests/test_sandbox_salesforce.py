@@ -204,3 +204,62 @@ async def test_deleted_records_leave_query_but_stay_in_query_all(seed, clock) ->
     assert live.json()["totalSize"] == 0
     assert everything.json()["records"][0]["IsDeleted"] is True
     assert fetched.status_code == 404
+
+
+async def test_patch_honours_if_unmodified_since(seed, clock) -> None:
+    store = SalesforceStore(seed, clock=clock)
+    account = seed["Account"][0]["Id"]
+    url = f"{BASE}/sobjects/Account/{account}"
+    async with client(store) as http:
+        clock.now += timedelta(minutes=5)
+        await http.patch(url, json={"Industry": "Retail"}, headers=AUTH)
+        modified = clock.now
+        before = "Sat, 02 Jan 2027 09:04:59 GMT"  # a second before that change
+        refused = await http.patch(
+            url, json={"Name": "Lost"}, headers={**AUTH, "If-Unmodified-Since": before}
+        )
+        since = modified.strftime("%a, %d %b %Y %H:%M:%S GMT")
+        accepted = await http.patch(
+            url, json={"Name": "Kept"}, headers={**AUTH, "If-Unmodified-Since": since}
+        )
+        garbled = await http.patch(
+            url, json={"Name": "X"}, headers={**AUTH, "If-Unmodified-Since": "yesterday"}
+        )
+        name = (await http.get(url, headers=AUTH)).json()["Name"]
+    assert refused.status_code == 412
+    assert refused.json()[0]["errorCode"] == "PRECONDITION_FAILED"
+    assert accepted.status_code == 204
+    assert garbled.status_code == 400
+    assert name == "Kept"
+
+
+async def test_upsert_by_external_id_creates_then_updates(seed, clock) -> None:
+    url = f"{BASE}/sobjects/Account/Crosswalk_Key__c/key-1"
+    async with client(SalesforceStore(seed, clock=clock)) as http:
+        created = await http.patch(url, json={"Name": "Upserted"}, headers=AUTH)
+        clock.now += timedelta(seconds=1)
+        updated = await http.patch(url, json={"Industry": "Energy"}, headers=AUTH)
+        rows = await query(
+            http, "SELECT Id, Name, Industry FROM Account WHERE Crosswalk_Key__c = 'key-1'"
+        )
+        unknown = await http.patch(
+            f"{BASE}/sobjects/Account/Nope__c/1", json={"Name": "X"}, headers=AUTH
+        )
+        in_body = await http.patch(
+            url, json={"Name": "X", "Crosswalk_Key__c": "key-2"}, headers=AUTH
+        )
+    assert created.status_code == 201
+    assert created.json()["created"] is True
+    assert updated.status_code == 200
+    assert updated.json() == {
+        "id": created.json()["id"],
+        "success": True,
+        "errors": [],
+        "created": False,
+    }
+    records = rows.json()["records"]
+    assert [(r["Id"], r["Name"], r["Industry"]) for r in records] == [
+        (created.json()["id"], "Upserted", "Energy")
+    ]
+    assert unknown.status_code == 404 and unknown.json()[0]["errorCode"] == "NOT_FOUND"
+    assert in_body.status_code == 400

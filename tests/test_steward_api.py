@@ -258,3 +258,134 @@ async def test_resolving_a_candidate_as_merge_merges_into_the_older_record(
         sessions, RESOLVE, {"id": "bm90LWEtY2FuZGlkYXRl", "decision": "MERGE"}, role=Role.STEWARD
     )
     assert missing["resolveMatchCandidate"]["errors"][0]["code"] == "INVALID_ID"
+
+
+UNDO = """
+mutation ($candidate: ID, $ids: [ID!], $reason: String!) {
+  undoNotAMatch(input: {candidateId: $candidate, ids: $ids, reason: $reason}) {
+    candidate { id status resolvedBy }
+    records { id }
+    errors { code field message }
+  }
+}"""
+
+
+async def _undo(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    candidate: str | None = None,
+    ids: list[str] | None = None,
+    reason: str = "the tax IDs match after all",
+) -> dict[str, Any]:
+    result = await data(
+        sessions,
+        UNDO,
+        {"candidate": candidate, "ids": ids, "reason": reason},
+        role=Role.STEWARD,
+    )
+    payload: dict[str, Any] = result["undoNotAMatch"]
+    return payload
+
+
+async def test_undoing_a_not_a_match_puts_the_pair_back_in_the_queue(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    a, b = await _two_clients(sessions)
+    await match_new_records(sessions, T, "client")
+    queue = await data(sessions, QUEUE, {}, role=Role.STEWARD)
+    candidate_id = queue["matchCandidates"]["edges"][0]["node"]["id"]
+    await data(
+        sessions, RESOLVE, {"id": candidate_id, "decision": "NOT_A_MATCH"}, role=Role.STEWARD
+    )
+    skipped = await match_new_records(sessions, T, "client", full=True)
+    assert (skipped[0].skipped_never_match, skipped[0].candidates) == (1, 0)
+
+    payload = await _undo(sessions, candidate=candidate_id)
+    assert payload == {
+        "candidate": {"id": candidate_id, "status": "OPEN", "resolvedBy": None},
+        "records": [{"id": gid("Client", a)}, {"id": gid("Client", b)}],
+        "errors": [],
+    }
+    async with sessions() as session:
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "forget_not_a_match")
+        )
+        assert entry is not None
+        assert (entry.actor, entry.actor_role, entry.reason) == (
+            "test-steward",
+            "steward",
+            "the tax IDs match after all",
+        )
+        assert entry.before is not None and entry.before["never_match_source_pairs"]
+        assert entry.after is not None and entry.after["never_match_source_pairs"] == []
+
+    # The next (incremental) pass scores the pair again: refreshed, not queued twice.
+    again = await match_new_records(sessions, T, "client")
+    assert (again[0].skipped_never_match, again[0].candidates) == (0, 1)
+    queue = await data(sessions, QUEUE, {}, role=Role.STEWARD)
+    assert [e["node"]["id"] for e in queue["matchCandidates"]["edges"]] == [candidate_id]
+    merged = await data(
+        sessions, RESOLVE, {"id": candidate_id, "decision": "MERGE"}, role=Role.STEWARD
+    )
+    assert merged["resolveMatchCandidate"]["record"] == {"id": gid("Client", a)}
+
+    # Only a NOT_A_MATCH decision can be undone.
+    payload = await _undo(sessions, candidate=candidate_id)
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("VALIDATION", "candidateId")]
+
+
+async def test_undoing_the_not_a_match_of_an_unmerge_lets_the_matcher_merge_again(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        a = await add_source(
+            session,
+            "client",
+            "salesforce",
+            "001A",
+            {"name": "Acme Consulting", "website": "https://acme.example"},
+        )
+        b = await add_source(
+            session, "client", "quickbooks", "58",
+            {"name": "Acme Consultng", "website": "www.acme.example"},
+        )  # fmt: skip
+    assert (await match_new_records(sessions, T, "client"))[0].merges == [(a, b)]
+    split = await data(sessions, UNMERGE, {"reason": "different firms"}, role=Role.STEWARD)
+    assert split["unmergeSourceRecord"]["record"]["id"] == gid("Client", b)
+    kept_apart = await match_new_records(sessions, T, "client", full=True)
+    assert (kept_apart[0].merged, kept_apart[0].skipped_never_match) == (0, 1)
+
+    payload = await _undo(sessions, ids=[gid("Client", b), gid("Client", a)])
+    assert payload["errors"] == [] and payload["candidate"] is None
+    assert payload["records"] == [{"id": gid("Client", b)}, {"id": gid("Client", a)}]
+    assert (await match_new_records(sessions, T, "client"))[0].merges == [(a, b)]
+    found = await data(sessions, LOOKUPS, {"id": gid("Client", b)})
+    assert found["node"]["id"] == gid("Client", a)
+
+
+async def test_undo_not_a_match_validation_errors(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    a, b = await _two_clients(sessions)
+    async with sessions() as session, session.begin():
+        person = await add_source(
+            session, "resource", "bamboohr", "E1", {"given_name": "Jane", "family_name": "Doe"}
+        )
+    ca, cb = gid("Client", a), gid("Client", b)
+    cases: list[tuple[dict[str, Any], tuple[str, str]]] = [
+        ({}, ("VALIDATION", "candidateId")),
+        ({"candidate": "x", "ids": [ca, cb]}, ("VALIDATION", "candidateId")),
+        ({"candidate": "bm90LWEtY2FuZGlkYXRl"}, ("INVALID_ID", "candidateId")),
+        ({"ids": [ca]}, ("VALIDATION", "ids")),
+        ({"ids": [ca, ca]}, ("VALIDATION", "ids")),
+        ({"ids": [ca, gid("Resource", person)]}, ("VALIDATION", "ids")),
+        ({"ids": [ca, gid("Client", 99_999)]}, ("NOT_FOUND", "ids")),
+        ({"ids": [ca, cb]}, ("VALIDATION", "ids")),  # never marked: nothing to undo
+        ({"ids": [ca, cb], "reason": " "}, ("VALIDATION", "reason")),
+    ]
+    for variables, expected in cases:
+        payload = await _undo(sessions, **variables)
+        assert payload["candidate"] is None and payload["records"] is None
+        assert [(e["code"], e["field"]) for e in payload["errors"]] == [expected], variables
+    async with sessions() as session:
+        assert await session.scalar(select(AuditEntry.id)) is None  # nothing was changed

@@ -6,8 +6,10 @@ Every root field of the schema must have a walk below, so a new field cannot ski
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -22,8 +24,10 @@ from golden_records.models import ClientRecord, Crosswalk, ProjectRecord, Source
 from hub.app import create_app
 from hub.auth.api_keys import create_key
 from hub.models import ApiKey
+from hub.outbox_models import MutationRequest, WriteBack
 from hub.settings import Settings
 from hub.sync_models import SyncRun
+from resolvers import writeback_queue
 from resolvers.global_ids import MODELS, encode_global_id
 from resolvers.steward import candidate_id
 from schema import build_schema
@@ -43,6 +47,7 @@ class TenantA:
     sync_run_ids: list[int] = field(default_factory=list)
     candidate_ids: list[str] = field(default_factory=list)  # global IDs of match candidates
     source_record_ids: list[int] = field(default_factory=list)
+    write_back_ids: list[str] = field(default_factory=list)  # global IDs of outbox rows
 
     def all_gids(self) -> list[str]:
         return [g for ids in self.gids.values() for g in ids]
@@ -172,6 +177,16 @@ async def walk_resolve_match_candidate(b: Api, a: TenantA) -> None:
         assert data["resolveMatchCandidate"]["errors"] == [{"code": "NOT_FOUND"}]
 
 
+async def walk_undo_not_a_match(b: Api, a: TenantA) -> None:
+    query = """mutation($id: ID, $ids: [ID!]) { undoNotAMatch(
+        input: {candidateId: $id, ids: $ids, reason: "cross-tenant"}) { errors { code } } }"""
+    for candidate in a.candidate_ids:
+        data = no_errors(await b.gql(query, id=candidate))
+        assert data["undoNotAMatch"]["errors"] == [{"code": "NOT_FOUND"}]
+    data = no_errors(await b.gql(query, ids=a.gids["Client"][:2]))
+    assert data["undoNotAMatch"]["errors"] == [{"code": "NOT_FOUND"}]
+
+
 async def walk_merge_records(b: Api, a: TenantA) -> None:
     first, second = a.gids["Client"][:2]
     query = """mutation($ids: [ID!]!, $s: ID!) { mergeRecords(
@@ -186,6 +201,50 @@ async def walk_unmerge_source_record(b: Api, a: TenantA) -> None:
     for source_record_id in a.source_record_ids[:5]:
         data = no_errors(await b.gql(query, id=str(source_record_id)))
         assert data["unmergeSourceRecord"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+def write_refused(mutation: str, input_type: str, type_name: str, extra: str) -> Any:
+    """B writes to each of A's records (or points a new one at them): NOT_FOUND, nothing else."""
+
+    async def walk(b: Api, a: TenantA) -> None:
+        query = f"""mutation($input: {input_type}!) {{ {mutation}(input: $input) {{
+            errors {{ code field }} }} }}"""
+        for g in a.gids[type_name][:5]:
+            variables = json.loads(extra.replace("GID", g))
+            data = no_errors(await b.gql(query, input=variables))
+            assert [e["code"] for e in data[mutation]["errors"]] == ["NOT_FOUND"], data
+
+    return walk
+
+
+async def walk_plan_write_back(b: Api, a: TenantA) -> None:
+    query = """query($id: ID!) { planWriteBack(input: {updateClient: {id: $id,
+        expectedVersion: 1, name: "x"}}) { writes { system } errors { code } } }"""
+    for g in a.gids["Client"][:5]:
+        data = no_errors(await b.gql(query, id=g))
+        assert data["planWriteBack"] == {"writes": [], "errors": [{"code": "NOT_FOUND"}]}
+
+
+async def walk_source_of_truth(b: Api, a: TenantA) -> None:
+    data = no_errors(await b.gql("{ sourceOfTruth(entityType: CLIENT) { field owner } }"))
+    assert {"field": "name", "owner": "salesforce"} in data["sourceOfTruth"]
+
+
+async def walk_write_backs(b: Api, a: TenantA) -> None:
+    assert a.write_back_ids, "tenant A has a write-back to hide"
+    data = no_errors(await b.gql("{ writeBacks(first: 100) { totalCount edges { node { id } } } }"))
+    assert data["writeBacks"] == {"totalCount": 0, "edges": []}
+
+
+def write_back_action(mutation: str) -> Any:
+    async def walk(b: Api, a: TenantA) -> None:
+        query = f"""mutation($id: ID!) {{ {mutation}(id: $id, reason: "cross-tenant") {{
+            writeBack {{ id }} errors {{ code }} }} }}"""
+        for write_back in a.write_back_ids:
+            data = no_errors(await b.gql(query, id=write_back))
+            assert data[mutation] == {"writeBack": None, "errors": [{"code": "NOT_FOUND"}]}
+
+    return walk
 
 
 WALKS: dict[str, Callable[[Api, TenantA], Awaitable[None]]] = {
@@ -206,8 +265,29 @@ WALKS: dict[str, Callable[[Api, TenantA], Awaitable[None]]] = {
     "syncRuns": walk_sync_runs,
     "matchCandidates": walk_match_candidates,
     "resolveMatchCandidate": walk_resolve_match_candidate,
+    "undoNotAMatch": walk_undo_not_a_match,
     "mergeRecords": walk_merge_records,
     "unmergeSourceRecord": walk_unmerge_source_record,
+    "createClient": write_refused(
+        "createClient", "CreateClientInput", "Client", '{"name": "B", "parentId": "GID"}'
+    ),
+    "updateClient": write_refused(
+        "updateClient", "UpdateClientInput", "Client", '{"id": "GID", "expectedVersion": 1}'
+    ),
+    "createProject": write_refused(
+        "createProject", "CreateProjectInput", "Client", '{"clientId": "GID", "name": "B"}'
+    ),
+    "updateProject": write_refused(
+        "updateProject", "UpdateProjectInput", "Project", '{"id": "GID", "expectedVersion": 1}'
+    ),
+    "updateResource": write_refused(
+        "updateResource", "UpdateResourceInput", "Resource", '{"id": "GID", "expectedVersion": 1}'
+    ),
+    "planWriteBack": walk_plan_write_back,
+    "sourceOfTruth": walk_source_of_truth,
+    "writeBacks": walk_write_backs,
+    "retryWriteBack": write_back_action("retryWriteBack"),
+    "discardWriteBack": write_back_action("discardWriteBack"),
 }
 
 
@@ -250,8 +330,33 @@ async def tenant_a(sessions: Sessions, a_admin: Api) -> TenantA:
             score=0.7,
             explanation=[],
         )
-        s.add_all([run, candidate])
+        mutation = MutationRequest(
+            tenant_id=TENANT,
+            operation="client.update",
+            request_hash="-",
+            entity_type="client",
+            golden_id=clients[0],
+            actor="a",
+            created_at=datetime.now(UTC),
+        )
+        s.add_all([run, candidate, mutation])
+        await s.flush()
+        failed = WriteBack(
+            tenant_id=TENANT,
+            mutation_id=mutation.id,
+            system="quickbooks",
+            entity_type="client",
+            golden_id=clients[0],
+            action="update",
+            fields={"legal_name": "A's secret LLC"},
+            status="FAILED",
+            next_attempt_at=mutation.created_at,
+            created_at=mutation.created_at,
+            updated_at=mutation.created_at,
+        )
+        s.add(failed)
         await s.commit()
+        a.write_back_ids = [writeback_queue.encode_id(failed.id)]
         a.sync_run_ids = [run.id]
         a.candidate_ids = [candidate_id(candidate.id)]
     # An audit entry in A, which B's auditLog must not show.

@@ -81,12 +81,36 @@ def map_customer(record: Json) -> MappedRecord:
     return _record(record, attributes, refs)
 
 
+# QuickBooks has no budget field on a job: the contract amount is one line of its Notes.
+CONTRACT_AMOUNT_LABEL = "Contract amount:"
+
+
+def contract_amount(notes: str | None) -> str | None:
+    for line in (notes or "").splitlines():
+        if line.strip().startswith(CONTRACT_AMOUNT_LABEL):
+            return decimal_str(line.strip()[len(CONTRACT_AMOUNT_LABEL) :].strip())
+    return None
+
+
+def with_contract_amount(notes: str | None, amount: Decimal | None) -> str | None:
+    """`notes` with its contract-amount line set to `amount` (removed for None)."""
+    lines = [
+        line
+        for line in (notes or "").splitlines()
+        if not line.strip().startswith(CONTRACT_AMOUNT_LABEL)
+    ]
+    if amount is not None:
+        lines.append(f"{CONTRACT_AMOUNT_LABEL} {format(amount, 'f')}")
+    return "\n".join(lines) or None
+
+
 def map_job(record: Json) -> MappedRecord:
     """A sub-customer flagged Job (or a QuickBooks Project) is a project of its parent."""
     attributes = {
         "name": clean(record.get("DisplayName")),
         "status": "ACTIVE" if record.get("Active", True) else "COMPLETED",
         "currency": _ref_value(record, "CurrencyRef"),
+        "budget_amount": contract_amount(record.get("Notes")),
     }
     refs = {}
     parent = _ref_value(record, "ParentRef")

@@ -7,6 +7,7 @@ Endpoints (headers `Authorization: Bearer <token>` and `Harvest-Account-Id` requ
     GET   /v2/projects/{project_id}/user_assignments
     GET   /v2/{kind}/{id}
     PATCH /v2/{kind}/{id}                                 -> 200 with the updated object
+          (client names are unique: a taken one is refused with 422 on POST and PATCH)
     POST  /v2/{kind}                                      -> 201 with the new object
 Lists carry Harvest's paging: per_page, total_pages, total_entries, next_page, previous_page,
 page and links{first,next,previous,last}. Errors are `{"error","error_description"}`
@@ -326,10 +327,19 @@ async def one(request: Request) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         return error(400, "invalid_request", "The request body must be a JSON object.")
+    if kind == "clients" and _name_taken(store, body.get("name"), record["id"]):
+        return _unprocessable("Name has already been taken")
     if message := _apply(store, kind, record, body):
         return _unprocessable(message)
     store.touch(record)
     return JSONResponse(store.present(kind, record))
+
+
+def _name_taken(store: HarvestStore, name: Any, own_id: object = None) -> bool:
+    """Client names are unique within a Harvest account."""
+    return name is not None and any(
+        r["name"] == name and r["id"] != own_id for r in store.tables["clients"].all()
+    )
 
 
 async def create(request: Request) -> Response:
@@ -345,7 +355,7 @@ async def create(request: Request) -> Response:
     missing = [f for f in REQUIRED[kind] if body.get(f) in (None, "")]
     if missing:
         return _unprocessable(f"{missing[0].replace('_', ' ').capitalize()} can't be blank")
-    if kind == "clients" and any(r["name"] == body["name"] for r in store.tables["clients"].all()):
+    if kind == "clients" and _name_taken(store, body["name"]):
         return _unprocessable("Name has already been taken")
     record: Record = {"id": store.new_id(), "is_active": True}
     if kind == "time_entries":

@@ -3,19 +3,22 @@
 Endpoints (`Authorization: Bearer <token>`; `{realm}` is the company's realm ID):
     GET|POST /v3/company/{realm}/query?query=select * from Customer where
              Metadata.LastUpdatedTime > '...' orderby Id STARTPOSITION 1 MAXRESULTS 100
-    GET      /v3/company/{realm}/{customer|invoice|payment}/{id}
+    GET      /v3/company/{realm}/{customer|invoice|payment|term}/{id}
     POST     /v3/company/{realm}/{customer|invoice|payment}   create, or update when the body
              has `Id` + `SyncToken` (`"sparse": true` merges, otherwise full update);
-             `?operation=delete` deletes an invoice or payment
+             `?operation=delete` deletes an invoice or payment; `?requestid=` makes the call
+             idempotent: a request ID seen before gets the original response again
     GET      /v3/company/{realm}/cdc?entities=Customer,Invoice&changedSince=<ISO datetime>
 Objects carry `Id`, `SyncToken` and `MetaData{CreateTime,LastUpdatedTime}` (queries spell it
 `Metadata.LastUpdatedTime`; field names are case-insensitive there); as in QuickBooks, a
 Customer query without a condition on `Active` returns active customers only; a stale SyncToken
-gives the Stale Object Error fault (code 5010). Errors are `{"Fault":{"Error":[...],"type"}}`.
+gives the Stale Object Error fault (code 5010). A customer's currency cannot change once set;
+a sub-customer (job) takes its parent's. Errors are `{"Fault":{"Error":[...],"type"}}`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +36,16 @@ from connectors.sandbox.faults import FaultControl
 
 TOKEN = "sandbox-quickbooks-token"
 REALM_ID = "9341452311712345"
-ENTITIES = {"customer": "Customer", "invoice": "Invoice", "payment": "Payment"}
+ENTITIES = {"customer": "Customer", "invoice": "Invoice", "payment": "Payment", "term": "Term"}
+_WRITABLE = {"Customer", "Invoice", "Payment"}
+# Every company has these sales terms (QuickBooks' defaults).
+DEFAULT_TERMS = (
+    ("1", "Due on receipt", 0),
+    ("2", "Net 15", 15),
+    ("3", "Net 30", 30),
+    ("4", "Net 45", 45),
+    ("5", "Net 60", 60),
+)
 _DELETABLE = {"Invoice", "Payment"}
 _SYSTEM = {"Id", "SyncToken", "MetaData", "domain", "sparse"}
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T")
@@ -58,9 +70,14 @@ class QuickBooksStore(Sandbox):
         super().__init__(clock)
         seed = seed or {}
         self.tables = {name: Table(seed.get(name, []), key="Id") for name in ENTITIES.values()}
+        if not len(self.tables["Term"]):
+            for term_id, name, days in DEFAULT_TERMS:
+                self.tables["Term"].add(_term(term_id, name, days))
         self.deleted: dict[str, list[Record]] = {name: [] for name in ENTITIES.values()}
         self.token = token
         self.realm_id = realm_id
+        # requestid -> the (status, body) first sent for it
+        self.replies: dict[str, tuple[int, Record]] = {}
         self._next_id = max([int(r["Id"]) for t in self.tables.values() for r in t.all()] or [0])
 
     def new_id(self) -> str:
@@ -78,6 +95,23 @@ class QuickBooksStore(Sandbox):
         meta["LastUpdatedTime"] = stamp
         record["domain"] = "QBO"
         record["sparse"] = False
+
+
+def _term(term_id: str, name: str, days: int) -> Record:
+    return {
+        "Id": term_id,
+        "Name": name,
+        "Active": True,
+        "Type": "STANDARD",
+        "DueDays": days,
+        "SyncToken": "0",
+        "domain": "QBO",
+        "sparse": False,
+        "MetaData": {
+            "CreateTime": "2015-01-01T00:00:00-00:00",
+            "LastUpdatedTime": "2015-01-01T00:00:00-00:00",
+        },
+    }
 
 
 def fault(
@@ -231,6 +265,16 @@ async def read(request: Request) -> Response:
     return JSONResponse({entity: record, "time": _time()})
 
 
+def _duplicate_name(name: str) -> Response:
+    return fault(
+        400,
+        "6240",
+        "Duplicate Name Exists Error",
+        f"The name supplied already exists. : Another customer, vendor or employee "
+        f"is already using this name. Please use a different name. ({name})",
+    )
+
+
 def _validate_new(store: QuickBooksStore, entity: str, body: Record) -> Response | None:
     if entity == "Customer":
         name = body.get("DisplayName") or body.get("CompanyName")
@@ -242,14 +286,19 @@ def _validate_new(store: QuickBooksStore, entity: str, body: Record) -> Response
                 "Required parameter DisplayName is missing in the request",
             )
         if any(r["DisplayName"] == name for r in store.tables["Customer"].all()):
-            return fault(
-                400,
-                "6240",
-                "Duplicate Name Exists Error",
-                f"The name supplied already exists. : Another customer, vendor or employee "
-                f"is already using this name. Please use a different name. ({name})",
-            )
+            return _duplicate_name(name)
         body.setdefault("DisplayName", name)
+        parent_id = (body.get("ParentRef") or {}).get("value")
+        if parent_id is not None:
+            parent = store.tables["Customer"].get(parent_id)
+            if parent is None:
+                return fault(
+                    400, "2500", "Invalid Reference Id", "Invalid Reference Id : ParentRef"
+                )
+            # A sub-customer bills in its parent's currency and sits one level below it.
+            body.setdefault("CurrencyRef", parent.get("CurrencyRef"))
+            body["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{body['DisplayName']}"
+            body["Level"] = int(parent.get("Level") or 0) + 1
     else:
         ref = (body.get("CustomerRef") or {}).get("value")
         if ref is None or store.tables["Customer"].get(ref) is None:
@@ -261,8 +310,19 @@ async def write(request: Request) -> Response:
     if denied := _unauthorized(request):
         return denied
     store = _store(request)
+    request_id = request.query_params.get("requestid")
+    if request_id is not None and request_id in store.replies:
+        status, reply = store.replies[request_id]
+        return JSONResponse(reply, status_code=status)
+    response = await _write(request, store)
+    if request_id is not None and response.status_code == 200:
+        store.replies[request_id] = (200, json.loads(bytes(response.body)))
+    return response
+
+
+async def _write(request: Request, store: QuickBooksStore) -> Response:
     entity = ENTITIES.get(request.path_params["entity"].lower())
-    if entity is None:
+    if entity not in _WRITABLE:
         return fault(400, "4001", "Invalid entity", "Unsupported entity")
     body = await json_body(request)
     if not isinstance(body, dict):
@@ -308,14 +368,52 @@ async def write(request: Request) -> Response:
         store.deleted[entity].append(stub)
         return JSONResponse({entity: stub, "time": _time()})
     changes = {k: v for k, v in body.items() if k not in _SYSTEM}
+    name = changes.get("DisplayName")
+    if (
+        entity == "Customer"
+        and name is not None
+        and any(
+            r["DisplayName"] == name and r["Id"] != record_id
+            for r in store.tables["Customer"].all()
+        )
+    ):
+        return _duplicate_name(name)
+    if entity == "Customer" and _currency(changes) not in (None, _currency(current)):
+        return fault(
+            400,
+            "6000",
+            "A business validation error has occurred while processing your request",
+            "Business Validation Error: You can't change the currency of a customer once it "
+            "is set.",
+        )
     if not body.get("sparse"):
         # A full update replaces the object: fields left out are cleared.
         keep: Record = {k: current[k] for k in ("Id", "SyncToken", "MetaData") if k in current}
         current.clear()
         current.update(keep)
     current.update(changes)
+    if entity == "Customer" and ("DisplayName" in changes or "ParentRef" in changes):
+        _place(store, current)
     store.touch(current)
     return JSONResponse({entity: current, "time": _time()})
+
+
+def _place(store: QuickBooksStore, customer: Record) -> None:
+    """FullyQualifiedName and Level follow the name and the parent, as QuickBooks keeps them."""
+    parent = store.tables["Customer"].get((customer.get("ParentRef") or {}).get("value"))
+    if parent is None:
+        customer["FullyQualifiedName"] = customer.get("DisplayName")
+        customer.pop("Level", None)
+    else:
+        customer["FullyQualifiedName"] = (
+            f"{parent.get('FullyQualifiedName')}:{customer.get('DisplayName')}"
+        )
+        customer["Level"] = int(parent.get("Level") or 0) + 1
+
+
+def _currency(record: Record) -> str | None:
+    value = (record.get("CurrencyRef") or {}).get("value")
+    return None if value is None else str(value)
 
 
 async def cdc(request: Request) -> Response:

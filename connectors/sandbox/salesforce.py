@@ -5,7 +5,10 @@ Endpoints (any `v{N}.0` API version; `Authorization: Bearer <token>` required):
     GET   /services/data/v60.0/queryAll?q=...                 (also returns deleted records)
     GET   /services/data/v60.0/query/{locator}-{offset}      (the `nextRecordsUrl` of a query)
     GET   /services/data/v60.0/sobjects/{type}/{id}[?fields=A,B]
-    PATCH /services/data/v60.0/sobjects/{type}/{id}          -> 204
+    PATCH /services/data/v60.0/sobjects/{type}/{id}          -> 204 (412 PRECONDITION_FAILED
+          when `If-Unmodified-Since` is given and the record changed after it)
+    PATCH /services/data/v60.0/sobjects/{type}/{extIdField}/{value}   upsert by an external-ID
+          field: 201 {"id","success","errors","created": true} or 200 (..."created": false)
     DELETE /services/data/v60.0/sobjects/{type}/{id}         -> 204 (IsDeleted = true)
     POST  /services/data/v60.0/sobjects/{type}/              -> 201 {"id","success","errors"}
 Errors are Salesforce's array `[{"message","errorCode","fields"}]`; unsupported SOQL gives
@@ -14,8 +17,9 @@ MALFORMED_QUERY, a bad token INVALID_SESSION_ID (401), throttling REQUEST_LIMIT_
 
 from __future__ import annotations
 
+import email.utils
 import functools
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -31,6 +35,9 @@ from connectors.sandbox.faults import FaultControl
 
 TOKEN = "sandbox-salesforce-token"
 API_VERSION = "v60.0"
+# A custom text field flagged External ID + Unique in the org: Crosswalk upserts by it.
+CROSSWALK_KEY = "Crosswalk_Key__c"
+EXTERNAL_ID_FIELDS: dict[str, set[str]] = {"Account": {CROSSWALK_KEY}}
 PREFIXES = {"Account": "001", "Contact": "003", "Opportunity": "006", "User": "005"}
 _SYSTEM_FIELDS = {"Id", "CreatedDate", "LastModifiedDate", "SystemModstamp", "IsDeleted"}
 FIELDS: dict[str, set[str]] = {
@@ -51,6 +58,7 @@ FIELDS: dict[str, set[str]] = {
         "BillingCountry",
         "CurrencyIsoCode",
         "Description",
+        CROSSWALK_KEY,
     },
     "Contact": _SYSTEM_FIELDS
     | {
@@ -305,13 +313,97 @@ async def sobject_row(request: Request) -> Response:
         record["IsDeleted"] = True  # to the recycle bin: still visible to queryAll
         store.touch(record)
         return Response(status_code=204)
+    if refused := _precondition(request, record):
+        return refused
     body = await json_body(request)
     if invalid := _validate_fields(sobject, body):
         return invalid
+    _update(store, sobject, record, body)
+    return Response(status_code=204)
+
+
+def _update(store: SalesforceStore, sobject: str, record: Record, body: Record) -> None:
     record.update({_canonical_field(sobject, k) or k: v for k, v in body.items()})
     _derive(sobject, record)
     store.touch(record)
-    return Response(status_code=204)
+
+
+def _precondition(request: Request, record: Record) -> Response | None:
+    """If-Unmodified-Since: a weak validator compared with LastModifiedDate, at the
+    whole-second resolution of an HTTP date (as Salesforce does)."""
+    header = request.headers.get("if-unmodified-since")
+    if header is None:
+        return None
+    try:
+        since = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        since = None
+    if since is None or since.tzinfo is None:
+        return errors(400, "INVALID_HEADER_TYPE", f"Invalid If-Unmodified-Since value: {header}")
+    modified = _soql.parse_datetime(record["LastModifiedDate"]).astimezone(UTC)
+    if modified.replace(microsecond=0) > since.astimezone(UTC):
+        return errors(
+            412,
+            "PRECONDITION_FAILED",
+            "The record was modified after the date in the If-Unmodified-Since header "
+            f"({header}); it was last modified {record['LastModifiedDate']}.",
+        )
+    return None
+
+
+async def sobject_upsert(request: Request) -> Response:
+    """PATCH by external ID: creates the record when no record has that value, else updates
+    the one that has it (several -> 300, as Salesforce answers an ambiguous upsert)."""
+    if denied := _unauthorized(request):
+        return denied
+    store = _store(request)
+    sobject = _sobject(request)
+    if sobject is None:
+        return _not_found()
+    field = next(
+        (
+            f
+            for f in EXTERNAL_ID_FIELDS.get(sobject, set())
+            if f.lower() == request.path_params["field"].lower()
+        ),
+        None,
+    )
+    if field is None:
+        return errors(
+            404,
+            "NOT_FOUND",
+            "Provided external ID field does not exist or is not accessible: "
+            f"{request.path_params['field']}",
+        )
+    value = request.path_params["value"]
+    body = await json_body(request)
+    if invalid := _validate_fields(sobject, body):
+        return invalid
+    if any(k.lower() == field.lower() for k in body):
+        return errors(
+            400,
+            "INVALID_FIELD",
+            f"The field {field} is used as the external ID in the URL; leave it out of the body",
+            [field],
+        )
+    found = [
+        r for r in store.tables[sobject].all() if r.get(field) == value and not r.get("IsDeleted")
+    ]
+    if len(found) > 1:
+        urls = [_with_attributes(sobject, r, ["Id"])["attributes"]["url"] for r in found]
+        return JSONResponse(urls, status_code=300)
+    if found:
+        record = found[0]
+        if refused := _precondition(request, record):
+            return refused
+        _update(store, sobject, record, body)
+        return JSONResponse({"id": record["Id"], "success": True, "errors": [], "created": False})
+    created = _insert(store, sobject, {**body, field: value})
+    if isinstance(created, Response):
+        return created
+    return JSONResponse(
+        {"id": created["Id"], "success": True, "errors": [], "created": True}, status_code=201
+    )
 
 
 async def sobject_create(request: Request) -> Response:
@@ -324,6 +416,13 @@ async def sobject_create(request: Request) -> Response:
     body = await json_body(request)
     if invalid := _validate_fields(sobject, body):
         return invalid
+    created = _insert(store, sobject, body)
+    if isinstance(created, Response):
+        return created
+    return JSONResponse({"id": created["Id"], "success": True, "errors": []}, status_code=201)
+
+
+def _insert(store: SalesforceStore, sobject: str, body: Record) -> Record | Response:
     values = {_canonical_field(sobject, k) or k: v for k, v in body.items()}
     missing = [f for f in REQUIRED[sobject] if not values.get(f)]
     if missing:
@@ -337,7 +436,7 @@ async def sobject_create(request: Request) -> Response:
     _derive(sobject, record)
     store.touch(record, created=True)
     store.tables[sobject].add(record)
-    return JSONResponse({"id": record["Id"], "success": True, "errors": []}, status_code=201)
+    return record
 
 
 def _throttled(retry_after: int) -> Response:
@@ -367,6 +466,7 @@ def create_app(
         Route(base + "/sobjects/{sobject}", sobject_create, methods=["POST"]),
         Route(base + "/sobjects/{sobject}/", sobject_create, methods=["POST"]),
         Route(base + "/sobjects/{sobject}/{id}", sobject_row, methods=["GET", "PATCH", "DELETE"]),
+        Route(base + "/sobjects/{sobject}/{field}/{value}", sobject_upsert, methods=["PATCH"]),
     ]
     return build_app(
         routes,

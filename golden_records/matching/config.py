@@ -17,8 +17,9 @@ class EntityMatchConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     weights: dict[str, float]
-    auto_merge: float = Field(0.9, ge=0.0, le=1.0)
-    review: float = Field(0.7, ge=0.0, le=1.0)
+    # Both in (0, 1]: a zero threshold would merge or queue every pair that shares a key.
+    auto_merge: float = Field(0.9, gt=0.0, le=1.0)
+    review: float = Field(0.7, gt=0.0, le=1.0)
     # Below this much present evidence (sum of weights of features both sides have) the
     # score is scaled down, so "same name, nothing else known" never auto-merges.
     min_evidence: float = Field(0.0, ge=0.0)
@@ -28,9 +29,10 @@ class EntityMatchConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> EntityMatchConfig:
-        if self.review > self.auto_merge:
+        if self.review >= self.auto_merge:
             raise ValueError(
-                f"review threshold {self.review} is above auto-merge threshold {self.auto_merge}"
+                f"review threshold {self.review} is at or above auto-merge threshold "
+                f"{self.auto_merge}; review must be the lower one"
             )
         bad = {k: v for k, v in self.weights.items() if v < 0}
         if bad:
@@ -80,15 +82,40 @@ class MatchingConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _fill_defaults(cls, data: Any) -> Any:
-        # A tenant file may override one entity type and leave the others at their defaults.
+        # A tenant file may override one entity type and leave the others at their defaults,
+        # and within one entity type only some settings (say the thresholds, not the weights).
         if isinstance(data, dict) and isinstance(data.get("entities"), dict):
-            merged: dict[str, Any] = dict(_defaults())
-            merged.update(data["entities"])
+            defaults = _defaults()
+            merged: dict[str, Any] = dict(defaults)
+            for name, override in data["entities"].items():
+                default = defaults.get(str(name))
+                if isinstance(override, dict) and default is not None:
+                    merged[str(name)] = {**default.model_dump(), **override}
+                else:
+                    merged[str(name)] = override
             unknown = set(merged) - {e.value for e in MATCHABLE}
             if unknown:
-                raise ValueError(f"no matching for entity types: {sorted(unknown)}")
+                raise ValueError(
+                    f"no matching for entity types: {sorted(unknown)} "
+                    f"(expected: {', '.join(e.value for e in MATCHABLE)})"
+                )
             data = {**data, "entities": merged}
         return data
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> MatchingConfig:
+        """Read the `matching` section of a tenant file: entity type -> settings, e.g.
+
+        {"client": {"auto_merge": 0.9, "review": 0.7}}
+
+        Settings not given keep the defaults. Raises pydantic's ValidationError, whose
+        locations name the entity type and setting.
+        """
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise ValueError("expected a mapping of entity type to settings")
+        return cls.model_validate({"entities": data})
 
     def for_entity(self, entity_type: EntityType | str) -> EntityMatchConfig:
         key = EntityType(entity_type).value

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 14:38:32.989637
+Create Date: 2026-11-24 16:01:18.218921
 """
 
 from collections.abc import Sequence
@@ -234,6 +234,37 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_match_candidates_tenant_id"), ["tenant_id"], unique=False
+        )
+
+    op.create_table(
+        "mutation_requests",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("operation", sa.String(length=60), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=True),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("entity_type", sa.String(length=20), nullable=False),
+        sa.Column(
+            "golden_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_mutation_requests_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mutation_requests")),
+        sa.UniqueConstraint(
+            "tenant_id", "idempotency_key", name=op.f("uq_mutation_requests_tenant_id")
+        ),
+    )
+    with op.batch_alter_table("mutation_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_mutation_requests_tenant_id"), ["tenant_id"], unique=False
         )
 
     op.create_table(
@@ -621,6 +652,68 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_lineage_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
+        "write_backs",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column(
+            "mutation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("system", sa.String(length=30), nullable=False),
+        sa.Column("entity_type", sa.String(length=20), nullable=False),
+        sa.Column("golden_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("action", sa.String(length=10), nullable=False),
+        sa.Column("external_id", sa.String(length=100), nullable=True),
+        sa.Column("fields", sa.JSON(), nullable=False),
+        sa.Column("base", sa.JSON(), nullable=False),
+        sa.Column(
+            "depends_on_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_by", sa.String(length=80), nullable=True),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("error_code", sa.String(length=40), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["depends_on_id"],
+            ["write_backs.id"],
+            name=op.f("fk_write_backs_depends_on_id_write_backs"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["mutation_id"],
+            ["mutation_requests.id"],
+            name=op.f("fk_write_backs_mutation_id_mutation_requests"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_write_backs_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_write_backs")),
+    )
+    with op.batch_alter_table("write_backs", schema=None) as batch_op:
+        batch_op.create_index("ix_write_backs_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_write_backs_mutation_id"), ["mutation_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_write_backs_record",
+            ["tenant_id", "entity_type", "golden_id", "system"],
+            unique=False,
+        )
+        batch_op.create_index(batch_op.f("ix_write_backs_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index(
+            "ix_write_backs_tenant_status", ["tenant_id", "status", "id"], unique=False
+        )
+
+    op.create_table(
         "projects",
         sa.Column("client_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("name", sa.String(length=300), nullable=False),
@@ -949,6 +1042,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_projects_client_id"))
 
     op.drop_table("projects")
+    with op.batch_alter_table("write_backs", schema=None) as batch_op:
+        batch_op.drop_index("ix_write_backs_tenant_status")
+        batch_op.drop_index(batch_op.f("ix_write_backs_tenant_id"))
+        batch_op.drop_index("ix_write_backs_record")
+        batch_op.drop_index(batch_op.f("ix_write_backs_mutation_id"))
+        batch_op.drop_index("ix_write_backs_due")
+
+    op.drop_table("write_backs")
     with op.batch_alter_table("lineage", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lineage_tenant_id"))
         batch_op.drop_index("ix_lineage_golden")
@@ -1002,6 +1103,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_never_match_tenant_id"))
 
     op.drop_table("never_match")
+    with op.batch_alter_table("mutation_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_mutation_requests_tenant_id"))
+
+    op.drop_table("mutation_requests")
     with op.batch_alter_table("match_candidates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_match_candidates_tenant_id"))
         batch_op.drop_index("ix_match_candidates_queue")

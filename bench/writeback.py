@@ -1,0 +1,200 @@
+"""Write-back throughput and latency: GraphQL mutations through the outbox to the sandbox.
+
+A firm is synced from the five sandbox systems (in-process, over httpx) into a fresh database;
+then CALLERS concurrent callers send MUTATIONS `updateClient` mutations (legal name to
+QuickBooks, industry to Salesforce: two systems per mutation) while the outbox worker runs.
+Prints the mutations accepted per second, the writes applied per second, and p50/p95 of the
+time from a mutation being accepted to its system confirming it (APPLIED), on SQLite and, when
+it is reachable, PostgreSQL.
+
+Usage: python -m bench.writeback [--mutations 300] [--callers 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench._common import emit, postgres_reachable, sqlite_url, throwaway_postgres
+
+UPDATE = """
+mutation($input: UpdateClientInput!) {
+  updateClient(input: $input) { errors { code message } client { version } }
+}"""
+
+
+async def run(url: str, backend: str, mutations: int, callers: int) -> None:
+    from sqlalchemy import select
+
+    from connectors.base import RetryPolicy
+    from connectors.sandbox.apps import CREDENTIALS, create_sandbox_apps, mount_sandbox
+    from connectors.sandbox.firm import generate_firm
+    from connectors.sandbox.render import render_firm
+    from connectors.writeback import writer_for
+    from golden_records.models import ClientRecord, Crosswalk, Tenant
+    from hub.auth import AuthMethod, Principal, Role
+    from hub.db import create_all, create_engine, session_maker
+    from hub.outbox_models import WriteBack
+    from hub.outbox_worker import OutboxWorker, WorkerOptions
+    from hub.refresh import refresh_golden_records
+    from hub.settings import Settings
+    from hub.sync import connectors_from_credentials, sync
+    from hub.tenants import TenantConfig, TenantRegistry
+    from resolvers.context import Context
+    from resolvers.global_ids import encode_global_id
+    from schema import build_schema
+
+    engine = create_engine(url)
+    await create_all(engine)
+    sessions = session_maker(engine)
+    async with sessions() as session, session.begin():
+        session.add(Tenant(id="default", name="Benchmark firm"))
+    data = render_firm(generate_firm(7, 0.3), 7)
+    app = mount_sandbox(create_sandbox_apps(data))
+    urls = {system: f"http://sandbox/{system}" for system in CREDENTIALS}
+    policy = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.1)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        connectors = connectors_from_credentials(http, urls, CREDENTIALS, retry=policy)
+        await sync(sessions, connectors, tenant_id="default")
+        await refresh_golden_records(sessions, "default")
+        async with sessions() as session:
+            both = (
+                select(Crosswalk.golden_id)
+                .where(Crosswalk.entity_type == "client", Crosswalk.system == "quickbooks")
+                .intersect(
+                    select(Crosswalk.golden_id).where(
+                        Crosswalk.entity_type == "client", Crosswalk.system == "salesforce"
+                    )
+                )
+            )
+            client_ids = [int(i) for i in (await session.scalars(both)).all()]
+            live = set(
+                (
+                    await session.scalars(
+                        select(ClientRecord.id).where(ClientRecord.merged_into_id.is_(None))
+                    )
+                ).all()
+            )
+        client_ids = [c for c in client_ids if c in live]
+        config = TenantConfig.model_validate(
+            {
+                "id": "default",
+                "display_name": "default",
+                "systems": {
+                    n: {"base_url": urls[n], "credentials": CREDENTIALS[n]} for n in CREDENTIALS
+                },
+            }
+        )
+        tenants = TenantRegistry({"default": config})
+        built = {c.system: writer_for(c) for c in connectors}
+        worker = OutboxWorker(
+            sessions,
+            tenants,
+            options=WorkerOptions(idle_poll_seconds=0.05),
+            http=http,
+            writers=lambda _http, _config: built,
+        )
+        schema = build_schema()
+        settings = Settings()
+        principal = Principal("default", Role.ADMIN, "bench", None, AuthMethod.JWT)
+        versions: dict[int, int] = {}
+        locks = {c: asyncio.Lock() for c in client_ids}
+        errors: list[Any] = []
+
+        async def mutate(i: int) -> None:
+            golden_id = client_ids[i % len(client_ids)]
+            async with locks[golden_id]:  # one caller per record at a time, as a UI would
+                if golden_id not in versions:
+                    async with sessions() as session:
+                        row = await session.get(ClientRecord, golden_id)
+                        assert row is not None
+                        versions[golden_id] = row.version
+                ctx = Context.create(
+                    sessions,
+                    tenant_id="default",
+                    settings=settings,
+                    principal=principal,
+                    tenant=config,
+                    outbox_wakeup=worker.wake,
+                )
+                variables = {
+                    "input": {
+                        "id": encode_global_id("Client", golden_id),
+                        "expectedVersion": versions[golden_id],
+                        "legalName": f"Bench Holdings {i} LLC",
+                        "industry": f"Industry {i}",
+                    }
+                }
+                try:
+                    result = await schema.execute(UPDATE, variables, context_value=ctx)
+                finally:
+                    await ctx.close()
+                payload = (result.data or {}).get("updateClient") or {}
+                if result.errors or payload.get("errors"):
+                    errors.append(result.errors or payload["errors"])
+                    versions.pop(golden_id, None)
+                    return
+                versions[golden_id] = payload["client"]["version"]
+
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(mutations):
+            queue.put_nowait(i)
+
+        async def caller() -> None:
+            while not queue.empty():
+                await mutate(queue.get_nowait())
+
+        worker.start()
+        started = time.perf_counter()
+        await asyncio.gather(*(caller() for _ in range(callers)))
+        accepted_in = time.perf_counter() - started
+        while True:
+            async with sessions() as session:
+                rows = (await session.scalars(select(WriteBack))).all()
+            if rows and all(r.status in ("APPLIED", "FAILED", "CONFLICT") for r in rows):
+                break
+            await asyncio.sleep(0.05)
+        drained_in = time.perf_counter() - started
+        await worker.stop()
+    await engine.dispose()
+    applied = [r for r in rows if r.status == "APPLIED"]
+    latencies = sorted(
+        (r.applied_at - r.created_at).total_seconds() for r in applied if r.applied_at
+    )
+    p95 = latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan")
+    done = mutations - len(errors)
+    print(
+        f"[{backend}] {done} mutations accepted in {accepted_in:.2f}s; {len(applied)}/{len(rows)} "
+        f"writes applied in {drained_in:.2f}s; {len(errors)} mutation errors "
+        f"(version conflicts between callers count here)",
+        file=sys.stderr,
+    )
+    emit("writeback", f"{backend}: mutations accepted", done / accepted_in, "mutations/s")
+    emit("writeback", f"{backend}: writes applied", len(applied) / drained_in, "writes/s")
+    emit("writeback", f"{backend}: mutation to APPLIED p50", statistics.median(latencies), "s")
+    emit("writeback", f"{backend}: mutation to APPLIED p95", p95, "s")
+    emit("writeback", f"{backend}: writes not applied", len(rows) - len(applied), "writes")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mutations", type=int, default=300)
+    parser.add_argument("--callers", type=int, default=8)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        await run(sqlite_url(Path(tmp)), "sqlite", args.mutations, args.callers)
+    if postgres_reachable():
+        async with throwaway_postgres("crosswalk_bench_wb") as url:
+            await run(url, "postgresql", args.mutations, args.callers)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
