@@ -156,7 +156,7 @@ async def _crosswalks(ctx: Context, entity_type: EntityType, golden_id: int) -> 
 
 
 async def _resolve_references(
-    ctx: Context, entity_type: EntityType, values: dict[str, Any]
+    ctx: Context, entity_type: EntityType, values: dict[str, Any], *, self_id: int | None
 ) -> None:
     """Reference inputs arrive as global IDs; make them the live golden IDs they stand for."""
     for attribute, target in REFERENCES.items():
@@ -171,7 +171,7 @@ async def _resolve_references(
             live = await golden_store.resolve(ctx.session, ctx.tenant_id, target, pk)
         except NotFound:
             raise NotFound(f"No {target.value} with ID {value}.", field=input_field) from None
-        if entity_type == target and live.id == values.get("__self__"):
+        if entity_type == target and live.id == self_id:
             raise ValidationFailed("A record cannot point at itself.", field=input_field)
         values[attribute] = live.id
 
@@ -287,11 +287,7 @@ async def _check_and_plan(
     row: GoldenRecord | None = None
     if golden_id is not None:
         row = await golden_store.resolve(ctx.session, ctx.tenant_id, entity_type, golden_id)
-        values["__self__"] = row.id
-    try:
-        await _resolve_references(ctx, entity_type, values)
-    finally:
-        values.pop("__self__", None)
+    await _resolve_references(ctx, entity_type, values, self_id=row.id if row else None)
     current = current_values(row) if row is not None else None
     problems: list[CrosswalkError] = list(
         validate_write(
