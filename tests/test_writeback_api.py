@@ -74,11 +74,13 @@ async def quickbooks_customer(hub: Hub, customer_id: str) -> dict[str, Any]:
 
 
 async def test_each_client_field_reaches_its_owning_system_and_no_other(hub: Hub) -> None:
-    golden_id = await hub.golden_with("client", {"salesforce", "quickbooks"})
+    golden_id = await hub.golden_with("client", {"salesforce", "quickbooks", "harvest"})
     account_id = await external(hub, "client", golden_id, "salesforce")
     customer_id = await external(hub, "client", golden_id, "quickbooks")
+    harvest_id = await external(hub, "client", golden_id, "harvest")
     account_before = await salesforce_account(hub, account_id)
     customer_before = await quickbooks_customer(hub, customer_id)
+    harvest_before = await hub.api("harvest", f"/v2/clients/{harvest_id}")
 
     data = await hub.gql(
         UPDATE_CLIENT,
@@ -106,9 +108,20 @@ async def test_each_client_field_reaches_its_owning_system_and_no_other(hub: Hub
     customer = await quickbooks_customer(hub, customer_id)
     assert (account["Name"], account["Industry"]) == ("Northwind Renamed", "Aerospace")
     assert customer["CompanyName"] == "Northwind Holdings LLC"
-    # ...and nowhere else: Salesforce kept its own legal data, QuickBooks its display name.
+    # ...and nowhere else: QuickBooks keeps its display name, Harvest (which holds the client
+    # but owns none of these fields) its name, Salesforce has no legal-name field to touch.
     assert customer["DisplayName"] == customer_before["DisplayName"]
-    assert account.get("Description") == account_before.get("Description")
+    assert await hub.api("harvest", f"/v2/clients/{harvest_id}") == harvest_before
+    assert "Northwind Holdings LLC" not in str(account)
+    assert {
+        k: v
+        for k, v in account.items()
+        if k not in ("Name", "Industry", "LastModifiedDate", "SystemModstamp")
+    } == {
+        k: v
+        for k, v in account_before.items()
+        if k not in ("Name", "Industry", "LastModifiedDate", "SystemModstamp")
+    }
     assert payload["client"]["name"] == "Northwind Renamed"
     assert payload["client"]["legalName"] == "Northwind Holdings LLC"
     async with hub.sessions() as session:
@@ -131,6 +144,7 @@ async def test_resource_fields_go_to_the_hris_the_psa_and_payroll(hub: Hub) -> N
     employee_id = await external(hub, "resource", person, "bamboohr")
     user_id = await external(hub, "resource", person, "harvest")
     employee_uuid = await external(hub, "resource", person, "gusto")
+    user_before = await hub.api("harvest", f"/v2/users/{user_id}")
     today = datetime.now(UTC).date().isoformat()
     query = f"""
     mutation($input: UpdateResourceInput!) {{
@@ -164,6 +178,10 @@ async def test_resource_fields_go_to_the_hris_the_psa_and_payroll(hub: Hub) -> N
     assert employee["jobTitle"] == "Engagement Director"
     user = await hub.api("harvest", f"/v2/users/{user_id}")
     assert float(user["default_hourly_rate"]) == 310.0
+    moved = {"default_hourly_rate", "updated_at"}
+    assert {k: v for k, v in user.items() if k not in moved} == {
+        k: v for k, v in user_before.items() if k not in moved
+    }  # the title went to the HRIS only
     jobs = await hub.api("gusto", f"/v1/employees/{employee_uuid}/jobs")
     rates = [(c["rate"], c["effective_date"]) for job in jobs for c in job["compensations"]]
     assert any(float(rate) == 142.5 and when == today for rate, when in rates)
