@@ -468,3 +468,39 @@ async def test_guarded_fields_need_the_permission_to_write_them(hub: Hub) -> Non
         data = await hub.gql(query, {"input": {**base, **extra}}, role=Role.APP)
         assert data["updateResource"]["errors"] == [{"code": "FORBIDDEN", "field": field}]
     assert await hub.outbox() == []
+
+
+async def test_the_version_a_mutation_returns_stays_valid_after_the_systems_confirm(
+    hub: Hub,
+) -> None:
+    golden_id = await hub.golden_with("client", {"salesforce", "quickbooks"})
+    first = (
+        await hub.gql(
+            UPDATE_CLIENT,
+            {
+                "input": {
+                    "id": gid("Client", golden_id),
+                    "expectedVersion": await version(hub, "Client", golden_id),
+                    "name": "Step One",
+                    "legalName": "Step One LLC",
+                }
+            },
+        )
+    )["updateClient"]
+    await hub.drain()  # both systems confirm
+    second = (
+        await hub.gql(
+            UPDATE_CLIENT,
+            {
+                "input": {
+                    "id": gid("Client", golden_id),
+                    "expectedVersion": first["client"]["version"],
+                    "name": "Step Two",
+                },
+                "wait": 10,
+            },
+        )
+    )["updateClient"]
+    assert second["errors"] == []
+    assert second["client"]["name"] == "Step Two"
+    assert second["client"]["legalName"] == "Step One LLC"
