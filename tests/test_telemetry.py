@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import strawberry
@@ -203,6 +204,7 @@ def test_create_app_serves_metrics_that_move(sqlite_url: str, tmp_path: Path) ->
             sessions = session_maker(engine)
             async with sessions() as session, session.begin():
                 session.add(Tenant(id=DEFAULT_TENANT, name="Telemetry firm"))
+                await _failed_write_back(session)
             try:
                 from hub.auth.api_keys import create_key
             except ImportError:
@@ -231,3 +233,40 @@ def test_create_app_serves_metrics_that_move(sqlite_url: str, tmp_path: Path) ->
     labels = {"operation": "FirstClients", "outcome": "ok"}
     assert _value(body, "crosswalk_graphql_requests_total", **labels) == 3
     assert _value(body, "crosswalk_graphql_sql_statements_sum", operation="FirstClients") >= 3
+    # The outbox gauges read the database on each scrape: one write-back waits for a steward.
+    assert _value(body, "crosswalk_queue_depth", queue="write_back_exceptions") == 1
+    assert _value(body, "crosswalk_queue_depth", queue="outbox") == 0
+
+
+async def _failed_write_back(session: Any) -> None:
+    from datetime import UTC, datetime
+
+    from hub.outbox_models import MutationRequest, WriteBack
+
+    now = datetime.now(UTC)
+    mutation = MutationRequest(
+        tenant_id="default",
+        operation="client.update",
+        request_hash="-",
+        entity_type="client",
+        golden_id=1,
+        actor="test",
+        created_at=now,
+    )
+    session.add(mutation)
+    await session.flush()
+    session.add(
+        WriteBack(
+            tenant_id="default",
+            mutation_id=mutation.id,
+            system="quickbooks",
+            entity_type="client",
+            golden_id=1,
+            action="update",
+            fields={"legal_name": "x"},
+            status="FAILED",
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
