@@ -176,10 +176,11 @@ def _utc(moment: datetime) -> datetime:
 def _json_safe(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if values is None:
         return None
-    return {str(k): _json_value(v) for k, v in values.items()}
+    return {str(k): json_value(v) for k, v in values.items()}
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A value as JSON stores it: enums by value, dates ISO, decimals as exact strings."""
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -187,9 +188,9 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Mapping):
-        return {str(k): _json_value(v) for k, v in value.items()}
+        return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_json_value(v) for v in value]
+        return [json_value(v) for v in value]
     return value
 
 

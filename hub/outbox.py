@@ -12,11 +12,10 @@ repeat harmless (idempotent creates, token-checked updates).
 from __future__ import annotations
 
 import asyncio
-import enum
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from golden_records.errors import CrosswalkError, NotFound
+from hub.audit import json_value
 from hub.outbox_models import EXCEPTION_QUEUE, MutationRequest, WriteBack, WriteBackStatus
 
 OPEN = (WriteBackStatus.PENDING, WriteBackStatus.IN_FLIGHT)
@@ -32,21 +32,6 @@ OPEN = (WriteBackStatus.PENDING, WriteBackStatus.IN_FLIGHT)
 
 class WriteBackNotRetryable(CrosswalkError):
     code = "WRITE_BACK_NOT_RETRYABLE"
-
-
-def json_value(value: Any) -> Any:
-    """A canonical value as the outbox stores it: dates ISO, money as decimal strings."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    return value
 
 
 def same_value(a: Any, b: Any) -> bool:

@@ -48,7 +48,8 @@ from golden_records.errors import CrosswalkError
 from golden_records.models import Crosswalk, SourceRecord
 from golden_records.survivorship import SurvivorshipConfig
 from hub import audit
-from hub.outbox import claim, json_value, now_utc, same_value
+from hub.audit import json_value
+from hub.outbox import claim, now_utc, same_value
 from hub.outbox_models import WriteBack, WriteBackStatus
 from hub.sync import REQUIRED_DEFAULTS, stored_attributes, tenant_connectors
 from hub.telemetry import Telemetry

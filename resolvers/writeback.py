@@ -45,7 +45,8 @@ from golden_records.write_plan import (
     plan_write,
 )
 from hub import audit
-from hub.outbox import QueuedWrite, enqueue, json_value, rows_of, wait_for
+from hub.audit import json_value
+from hub.outbox import QueuedWrite, enqueue, rows_of, wait_for
 from hub.outbox_models import MutationRequest, WriteBack
 from hub.outbox_worker import REFERENCES, as_column
 from hub.sync import REFS_KEY, REQUIRED_DEFAULTS, configured_systems

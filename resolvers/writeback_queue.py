@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -107,56 +107,52 @@ def _reason(reason: str | None, *, required: bool) -> str | None:
     return text or None
 
 
-async def retry(ctx: Context, global_id: str, reason: str | None) -> WriteBack:
+async def _act(
+    ctx: Context,
+    global_id: str,
+    why: str | None,
+    action: str,
+    change: Callable[[WriteBack], None],
+) -> WriteBack:
+    """Apply a steward's `change` to one of the tenant's rows, with its audit entry."""
     caller = principal(ctx)
-    why = _reason(reason, required=False)
     pk = decode_id(global_id)
     async with ctx.writing() as session:
         row = await store.get_row(session, ctx.tenant_id, pk)
-        before = {"status": row.status, "error": row.last_error}
-        store.retry(row)
+        before = {"status": row.status, "error": row.last_error, "write_back": row.id}
+        change(row)
         audit.record(
             session,
             tenant_id=ctx.tenant_id,
             actor=caller.subject,
             actor_role=caller.role.value,
-            action="write_back.retry",
+            action=action,
             entity_type=row.entity_type,
             entity_id=row.golden_id,
             reason=why,
-            before={**before, "write_back": row.id},
+            before=before,
             after={"status": row.status, "write_back": row.id},
             request_id=ctx.request_id,
             only_changes=False,
         )
+    return row
+
+
+async def retry(ctx: Context, global_id: str, reason: str | None) -> WriteBack:
+    """Send an exception-queue row again, from a first attempt."""
+    row = await _act(
+        ctx, global_id, _reason(reason, required=False), "write_back.retry", store.retry
+    )
     if ctx.outbox_wakeup is not None:
         ctx.outbox_wakeup()
     return row
 
 
 async def discard(ctx: Context, global_id: str, reason: str) -> WriteBack:
-    caller = principal(ctx)
-    why = _reason(reason, required=True)
-    pk = decode_id(global_id)
-    async with ctx.writing() as session:
-        row = await store.get_row(session, ctx.tenant_id, pk)
-        before = {"status": row.status, "error": row.last_error}
-        store.discard(row)
-        audit.record(
-            session,
-            tenant_id=ctx.tenant_id,
-            actor=caller.subject,
-            actor_role=caller.role.value,
-            action="write_back.discard",
-            entity_type=row.entity_type,
-            entity_id=row.golden_id,
-            reason=why,
-            before={**before, "write_back": row.id},
-            after={"status": row.status, "write_back": row.id},
-            request_id=ctx.request_id,
-            only_changes=False,
-        )
-    return row
+    """Give up on a row: it is never sent; the golden record keeps the source's value."""
+    return await _act(
+        ctx, global_id, _reason(reason, required=True), "write_back.discard", store.discard
+    )
 
 
 def source_of_truth(ctx: Context, entity_type: EntityType | None) -> list[Rule]:

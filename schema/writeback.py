@@ -423,115 +423,80 @@ WaitSeconds = Annotated[
 ]
 
 
+def _write_mutation(
+    operation: str, type_name: str, input_type: type, payload: type, description: str
+) -> Any:
+    """One create/update mutation: the five differ only in these names and types."""
+    record_field = type_name.lower()
+
+    async def resolve(
+        self: Any,
+        info: Info[Context, None],
+        input: Any,
+        idempotency_key: IdempotencyKey = None,
+        wait_seconds: WaitSeconds = 0.0,
+    ) -> Any:
+        outcome, record = await _run(
+            info, operation, type_name, input, key=idempotency_key, wait=wait_seconds
+        )
+        return payload(
+            **{record_field: record},
+            writes=system_writes(outcome),
+            replayed=outcome.replayed,
+            errors=_errors(outcome),
+        )
+
+    # Strawberry reads the argument and result types from the annotations.
+    resolve.__annotations__ = {
+        "info": Info[Context, None],
+        "input": input_type,
+        "idempotency_key": IdempotencyKey,
+        "wait_seconds": WaitSeconds,
+        "return": payload,
+    }
+    return strawberry.mutation(
+        resolver=resolve, description=description, extensions=requires(Permission.WRITE)
+    )
+
+
 @strawberry.type
 class WriteBackMutation:
-    @strawberry.mutation(
-        description="Create a client in the systems that own its fields.",
-        extensions=requires(Permission.WRITE),
+    create_client = _write_mutation(
+        "client.create",
+        "Client",
+        CreateClientInput,
+        ClientPayload,
+        "Create a client in the systems that own its fields.",
     )
-    async def create_client(
-        self,
-        info: Info[Context, None],
-        input: CreateClientInput,
-        idempotency_key: IdempotencyKey = None,
-        wait_seconds: WaitSeconds = 0.0,
-    ) -> ClientPayload:
-        outcome, record = await _run(
-            info, "client.create", "Client", input, key=idempotency_key, wait=wait_seconds
-        )
-        return ClientPayload(
-            client=record,
-            writes=system_writes(outcome),
-            replayed=outcome.replayed,
-            errors=_errors(outcome),
-        )
-
-    @strawberry.mutation(
-        description="Change a client: each field goes to the system that owns it.",
-        extensions=requires(Permission.WRITE),
+    update_client = _write_mutation(
+        "client.update",
+        "Client",
+        UpdateClientInput,
+        ClientPayload,
+        "Change a client: each field goes to the system that owns it.",
     )
-    async def update_client(
-        self,
-        info: Info[Context, None],
-        input: UpdateClientInput,
-        idempotency_key: IdempotencyKey = None,
-        wait_seconds: WaitSeconds = 0.0,
-    ) -> ClientPayload:
-        outcome, record = await _run(
-            info, "client.update", "Client", input, key=idempotency_key, wait=wait_seconds
-        )
-        return ClientPayload(
-            client=record,
-            writes=system_writes(outcome),
-            replayed=outcome.replayed,
-            errors=_errors(outcome),
-        )
-
-    @strawberry.mutation(
-        description="Create a project (in the PSA, and its client there if it is missing).",
-        extensions=requires(Permission.WRITE),
+    create_project = _write_mutation(
+        "project.create",
+        "Project",
+        CreateProjectInput,
+        ProjectPayload,
+        "Create a project (in the PSA, and its client there if it is missing).",
     )
-    async def create_project(
-        self,
-        info: Info[Context, None],
-        input: CreateProjectInput,
-        idempotency_key: IdempotencyKey = None,
-        wait_seconds: WaitSeconds = 0.0,
-    ) -> ProjectPayload:
-        outcome, record = await _run(
-            info, "project.create", "Project", input, key=idempotency_key, wait=wait_seconds
-        )
-        return ProjectPayload(
-            project=record,
-            writes=system_writes(outcome),
-            replayed=outcome.replayed,
-            errors=_errors(outcome),
-        )
-
-    @strawberry.mutation(
-        description="Change a project: each field goes to the system that owns it.",
-        extensions=requires(Permission.WRITE),
+    update_project = _write_mutation(
+        "project.update",
+        "Project",
+        UpdateProjectInput,
+        ProjectPayload,
+        "Change a project: each field goes to the system that owns it.",
     )
-    async def update_project(
-        self,
-        info: Info[Context, None],
-        input: UpdateProjectInput,
-        idempotency_key: IdempotencyKey = None,
-        wait_seconds: WaitSeconds = 0.0,
-    ) -> ProjectPayload:
-        outcome, record = await _run(
-            info, "project.update", "Project", input, key=idempotency_key, wait=wait_seconds
-        )
-        return ProjectPayload(
-            project=record,
-            writes=system_writes(outcome),
-            replayed=outcome.replayed,
-            errors=_errors(outcome),
-        )
-
-    @strawberry.mutation(
-        description=(
-            "Change a person: identity fields go to the HRIS, the bill rate to the PSA, a cost "
-            "rate to payroll."
-        ),
-        extensions=requires(Permission.WRITE),
+    update_resource = _write_mutation(
+        "resource.update",
+        "Resource",
+        UpdateResourceInput,
+        ResourcePayload,
+        "Change a person: identity fields go to the HRIS, the bill rate to the PSA, a cost "
+        "rate to payroll.",
     )
-    async def update_resource(
-        self,
-        info: Info[Context, None],
-        input: UpdateResourceInput,
-        idempotency_key: IdempotencyKey = None,
-        wait_seconds: WaitSeconds = 0.0,
-    ) -> ResourcePayload:
-        outcome, record = await _run(
-            info, "resource.update", "Resource", input, key=idempotency_key, wait=wait_seconds
-        )
-        return ResourcePayload(
-            resource=record,
-            writes=system_writes(outcome),
-            replayed=outcome.replayed,
-            errors=_errors(outcome),
-        )
 
     @strawberry.mutation(
         description="Send an exception-queue write-back again, from a first attempt (steward).",
