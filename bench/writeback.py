@@ -191,7 +191,7 @@ async def run(
     print(
         f"[{backend}] burst: {mutations - burst_errors} mutations accepted in {accepted_in:.2f}s; "
         f"{len(applied)}/{len(burst)} writes applied in {drained_in:.2f}s; "
-        f"{len(errors)} mutation errors",
+        f"{len(errors)} mutation errors {errors[:3]}",
         file=sys.stderr,
     )
     emit(
