@@ -103,6 +103,7 @@ async def run_sync(
                 systems=systems,
                 full=full,
                 progress=report,
+                survivorship=config.survivorship_config(),
             )
         await refresh_golden_records(sessions, config.id, tenant=config)
         return results

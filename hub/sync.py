@@ -20,9 +20,12 @@ from sqlalchemy import Date, Numeric, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import Connector, MappedRecord, Ref, Stream, SyncState
+from golden_records import golden_store
 from golden_records.canonical import EntityType
 from golden_records.errors import ConfigurationError
+from golden_records.matching.config import MATCHABLE
 from golden_records.models import GOLDEN_MODELS, Crosswalk, GoldenRecord, Lineage, SourceRecord
+from golden_records.survivorship import DEFAULT_SURVIVORSHIP, SurvivorshipConfig
 from golden_records.systems import get_system
 from hub.sync_models import SyncCursor, SyncRun
 from hub.tenants import SystemConfig, TenantConfig
@@ -95,6 +98,7 @@ class _Pending:
 class _SystemRun:
     system: str
     tenant_id: str
+    survivorship: SurvivorshipConfig = DEFAULT_SURVIVORSHIP
     pending: list[_Pending] = field(default_factory=list)
 
 
@@ -106,16 +110,18 @@ async def sync(
     systems: Sequence[str] | None = None,
     full: bool = False,
     progress: Progress | None = None,
+    survivorship: SurvivorshipConfig = DEFAULT_SURVIVORSHIP,
 ) -> list[SyncRunResult]:
     """Sync every stream of every connector (or of `systems`), incrementally from the stored
-    bookmarks unless `full`. A failing stream is recorded as failed and the others still run."""
+    bookmarks unless `full`. A failing stream is recorded as failed and the others still run.
+    `survivorship` (the tenant's) decides golden values where several sources hold a record."""
     wanted = None if systems is None else {get_system(s).name for s in systems}
     results: list[SyncRunResult] = []
     for connector in connectors:
         if wanted is not None and connector.system not in wanted:
             continue
         state = await _load_state(sessions, tenant_id, connector.system)
-        run = _SystemRun(connector.system, tenant_id)
+        run = _SystemRun(connector.system, tenant_id, survivorship)
         for stream in connector.streams:
             results.append(
                 await _sync_stream(sessions, connector, stream, run, state, full, progress)
@@ -502,8 +508,19 @@ async def _refresh_goldens(
     resolved: dict[tuple[str, str], int],
     now: datetime,
 ) -> None:
-    """Copy a changed source record's values into the golden attributes whose lineage names it:
-    the attributes it owns. Attributes that another source won stay as they are."""
+    """Bring golden records up to date with their changed source records.
+
+    A golden record with one live source takes the changed values directly (the fast path for
+    most records, time entries above all). One with several sources (merged) runs survivorship
+    again: a changed value may now win (most recent) or lose an attribute it held."""
+    if not changed:
+        return
+    merged = await _with_several_sources(
+        session, run.tenant_id, entity_type, {source.golden_id for source, _ in changed}
+    )
+    for golden_id in sorted(merged):
+        await golden_store.recompute(session, entity_type, golden_id, config=run.survivorship)
+    changed = [(source, record) for source, record in changed if source.golden_id not in merged]
     if not changed:
         return
     by_source = {source.id: (source, record) for source, record in changed}
@@ -543,6 +560,26 @@ async def _refresh_goldens(
         if dirty:
             golden.version += 1
             golden.updated_at = now
+
+
+async def _with_several_sources(
+    session: AsyncSession, tenant_id: str, entity_type: EntityType, golden_ids: set[int]
+) -> set[int]:
+    """Those of `golden_ids` that more than one live source record makes up."""
+    if entity_type not in MATCHABLE:  # only matched types are ever merged
+        return set()
+    rows = await session.execute(
+        select(SourceRecord.golden_id)
+        .where(
+            SourceRecord.tenant_id == tenant_id,
+            SourceRecord.entity_type == str(entity_type),
+            SourceRecord.golden_id.in_(golden_ids),
+            SourceRecord.deleted.is_(False),
+        )
+        .group_by(SourceRecord.golden_id)
+        .having(func.count() > 1)
+    )
+    return {int(golden_id) for (golden_id,) in rows}
 
 
 async def _resolve_pending(session: AsyncSession, run: _SystemRun) -> None:

@@ -89,7 +89,10 @@ class SyncSchedule:
             try:
                 async with httpx.AsyncClient(**self.http_options) as http:
                     results = await sync(
-                        self.sessions, self.connectors(http, config), tenant_id=config.id
+                        self.sessions,
+                        self.connectors(http, config),
+                        tenant_id=config.id,
+                        survivorship=config.survivorship_config(),
                     )
                 await refresh_golden_records(self.sessions, config.id, tenant=config)
             except Exception:

@@ -23,6 +23,7 @@ from connectors.sandbox.apps import CREDENTIALS, create_sandbox_apps, mount_sand
 from connectors.sandbox.faults import FaultControl, FaultPlan
 from connectors.sandbox.firm import generate_firm
 from connectors.sandbox.render import render_firm
+from golden_records import golden_store
 from golden_records.models import (
     DEFAULT_TENANT,
     AssignmentRecord,
@@ -433,3 +434,44 @@ async def test_only_the_named_systems_sync_and_progress_is_reported(
         )
     assert len(results) == 5
     assert ("harvest", "clients", 2) in seen and ("harvest", "clients", 3) in seen
+
+
+async def test_a_merged_record_reruns_survivorship_when_one_of_its_sources_changes(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two Harvest clients merged into one golden record: Harvest does not own client names
+    (the CRM does), so the most recent one wins, and stays winning as edits come in."""
+    app = harvest_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        connector = harvest_connector(http, "http://harvest")
+        await sync(sessions, [connector], tenant_id=DEFAULT_TENANT)
+        async with sessions() as session, session.begin():
+            goldens = {
+                x.external_id: x.golden_id
+                for x in await session.scalars(
+                    select(Crosswalk).where(
+                        Crosswalk.entity_type == "client",
+                        Crosswalk.external_id.in_(["5000", "5001"]),
+                    )
+                )
+            }
+            await golden_store.merge(
+                session,
+                "client",
+                goldens["5000"],
+                [goldens["5001"]],
+                tenant_id=DEFAULT_TENANT,
+                actor="test",
+                reason="same firm",
+            )
+        for client_id, name in (("5001", "Newer Name"), ("5000", "Newest Name")):
+            response = await http.patch(
+                f"http://harvest/v2/clients/{client_id}",
+                json={"name": name},
+                headers=connector.client.auth_headers(),
+            )
+            assert response.status_code == 200
+            await sync(sessions, [connector], tenant_id=DEFAULT_TENANT)
+            async with sessions() as session:
+                golden = await session.get(ClientRecord, goldens["5000"])
+                assert golden is not None and golden.name == name
