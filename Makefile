@@ -25,8 +25,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# BENCH_ARGS: script names to run only those, --timeout SECONDS per script, --strict.
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 load: $(STAMP)
 	$(BIN)/python bench/load.py $(LOAD_ARGS)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import shutil
 import socket
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -110,11 +113,55 @@ def rss_kib(pid: int) -> int | None:
     return None
 
 
+def _cache_dir() -> Path:
+    """Where seeded databases are kept between scripts and runs (CROSSWALK_BENCH_CACHE)."""
+    default = Path(tempfile.gettempdir()) / "crosswalk-bench-cache"
+    return Path(os.environ.get("CROSSWALK_BENCH_CACHE") or default)
+
+
+def _firm_digest() -> str:
+    """Changes whenever the generated firm or the tables it is loaded into could change."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for relative in ("golden_records/models.py", "connectors/sandbox/firm.py", "hub/seed.py"):
+        path = root / relative
+        digest.update(path.read_bytes() if path.exists() else relative.encode())
+    return digest.hexdigest()[:16]
+
+
+async def seeded_sqlite(directory: Path, scale: float, *, seed: int = 7) -> tuple[str, int]:
+    """A SQLite database in `directory` holding the generated firm: (URL, clients).
+
+    Loading a firm of a few thousand records takes a minute or more, so the loaded file is
+    kept in the cache directory, keyed by seed, scale and the code that shapes it, and copied
+    from there when a script (or a later run) asks for the same firm again.
+    """
+    cache = _cache_dir()
+    name = f"firm-s{seed}-x{scale:g}-{_firm_digest()}"
+    cached, counts_file = cache / f"{name}.db", cache / f"{name}.json"
+    target = directory / "bench.db"
+    if cached.exists() and counts_file.exists():
+        shutil.copyfile(cached, target)
+        counts = json.loads(counts_file.read_text())
+        print(f"seeded from the cache ({cached}): {counts}", file=sys.stderr)
+        return sqlite_url(directory), int(counts["clients"])
+    url = sqlite_url(directory)
+    counts = await seed_firm(url, scale, seed=seed)
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = cache / f"{name}.{uuid.uuid4().hex[:8]}.tmp"
+    shutil.copyfile(target, partial)
+    partial.replace(cached)  # atomic: a concurrent reader never sees half a file
+    counts_file.write_text(json.dumps(counts))
+    return url, int(counts["clients"])
+
+
 async def seed_firm(url: str, scale: float, *, seed: int = 7) -> dict[str, int]:
     """Tables, the default tenant and a generated firm in an empty database; rows per table.
 
     Creates the tables directly (as the tests do) so benchmarks need no migration step.
     """
+    from sqlalchemy import text
+
     from connectors.sandbox.firm import generate_firm
     from golden_records.models import DEFAULT_TENANT, Tenant
     from hub.db import create_all, create_engine, session_maker
@@ -128,6 +175,12 @@ async def seed_firm(url: str, scale: float, *, seed: int = 7) -> dict[str, int]:
             session.add(Tenant(id=DEFAULT_TENANT, name="Benchmark firm"))
         started = time.perf_counter()
         counts = await load_firm(sessions, generate_firm(seed=seed, scale=scale), DEFAULT_TENANT)
+        if engine.dialect.name == "postgresql":
+            # A live database has planner statistics (autovacuum gathers them); a freshly
+            # loaded one has none, and PostgreSQL then plans the nested reads' `IN` lookups
+            # as nested loops over whole tables, a hundred times slower than in steady state.
+            async with engine.begin() as conn:
+                await conn.execute(text("ANALYZE"))
         print(f"seeded in {time.perf_counter() - started:.1f}s: {counts}", file=sys.stderr)
         return counts
     finally:

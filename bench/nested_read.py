@@ -6,8 +6,9 @@ For each page size, in the same run and on the same seeded database, it measures
   payload and `json.dumps`-ed,
 - the naive variant: the same schema and resolvers with batching and caching switched off in
   every DataLoader, so each parent runs its own query (the N+1 pattern dataloaders prevent),
-reporting median latency, SQL statements, and the ratios (targets: ≤ 2x bare at N = 100,
-≥ 10x faster than naive). SQLite always; PostgreSQL too when 127.0.0.1:5432 answers.
+reporting median latency (ours and bare alternated), SQL statements, and the ratios (targets:
+≤ 2x bare at N = 100, ≥ 10x faster than naive). SQLite always; PostgreSQL too when
+127.0.0.1:5432 answers.
     python -m bench.nested_read [--sizes 10,100,1000] [--repeat 5] [--backends sqlite]
 """
 
@@ -18,10 +19,12 @@ import asyncio
 import contextlib
 import json
 import os
+import statistics
 import sys
 import tempfile
+import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,7 @@ from bench._common import (
     median_seconds,
     postgres_reachable,
     seed_firm,
-    sqlite_url,
+    seeded_sqlite,
     throwaway_postgres,
 )
 from golden_records.models import (
@@ -49,6 +52,7 @@ from golden_records.models import (
 from hub.db import create_engine, session_maker
 from hub.settings import Settings
 from hub.telemetry import SqlStatementCounter, count_sql_statements
+from hub.tenants import TenantConfig
 
 BENCH = "nested_read"
 QUERY = """
@@ -86,6 +90,8 @@ class Runner:
         self.engine = engine
         self.sessions: async_sessionmaker[AsyncSession] = session_maker(engine)
         self.settings = Settings(database_url=url, max_page_size=1000)
+        # The app validates each tenant's configuration once at start-up, not per request.
+        self.tenant = TenantConfig.default(DEFAULT_TENANT)
         self.schema = build_schema()
         count_sql_statements(engine)
 
@@ -97,7 +103,11 @@ class Runner:
         caller = Principal(DEFAULT_TENANT, Role.ANALYST, "bench", None, AuthMethod.JWT)
         context = await _maybe_await(
             Context.create(
-                self.sessions, tenant_id=DEFAULT_TENANT, settings=self.settings, principal=caller
+                self.sessions,
+                tenant_id=DEFAULT_TENANT,
+                settings=self.settings,
+                principal=caller,
+                tenant=self.tenant,
             )
         )
         if naive:
@@ -208,6 +218,26 @@ async def _maybe_await(value: Any) -> Any:
     return value
 
 
+# Ours and bare take milliseconds: three times the runs, alternated, so that both see the same
+# machine (other processes come and go on a shared one) and the medians settle.
+_PAIRED_REPEAT = 3
+
+
+async def _paired_medians(
+    ours: Callable[[], Awaitable[Any]], bare: Callable[[], Awaitable[Any]], *, repeat: int
+) -> tuple[float, float]:
+    """Median wall times of `ours()` and `bare()`, run alternately `repeat` times each."""
+    await ours()
+    await bare()
+    timings: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for run, into in ((ours, timings[0]), (bare, timings[1])):
+            started = time.perf_counter()
+            await run()
+            into.append(time.perf_counter() - started)
+    return statistics.median(timings[0]), statistics.median(timings[1])
+
+
 async def statements(run: Any) -> int:
     with SqlStatementCounter() as counter:
         await run()
@@ -215,13 +245,14 @@ async def statements(run: Any) -> int:
 
 
 @contextlib.asynccontextmanager
-async def database(backend: str) -> AsyncIterator[str]:
+async def database(backend: str, scale: float) -> AsyncIterator[tuple[str, int]]:
+    """A database holding the generated firm: (URL, how many clients it has)."""
     if backend == "postgresql":
         async with throwaway_postgres() as url:
-            yield url
+            yield url, (await seed_firm(url, scale))["clients"]
     else:
         with tempfile.TemporaryDirectory(prefix="crosswalk-bench-") as tmp:
-            yield sqlite_url(Path(tmp))
+            yield await seeded_sqlite(Path(tmp), scale)
 
 
 def _same_shape(ours: str, bare: str) -> bool:
@@ -229,8 +260,7 @@ def _same_shape(ours: str, bare: str) -> bool:
 
 
 async def bench_backend(backend: str, sizes: list[int], repeat: int, scale: float) -> None:
-    async with database(backend) as url:
-        available = (await seed_firm(url, scale))["clients"]
+    async with database(backend, scale) as (url, available):
         engine = create_engine(url)
         runner = Runner(engine, url)
         try:
@@ -245,8 +275,9 @@ async def bench_size(runner: Runner, backend: str, size: int, rows: int, repeat:
     ours_payload, bare_payload = await runner.graphql(size), await runner.bare(size)
     if not _same_shape(ours_payload, bare_payload):
         print(f"warning: {label}: bare payload differs from the API's", file=sys.stderr)
-    ours = await median_seconds(lambda: runner.graphql(size), repeat=repeat)
-    bare = await median_seconds(lambda: runner.bare(size), repeat=repeat)
+    ours, bare = await _paired_medians(
+        lambda: runner.graphql(size), lambda: runner.bare(size), repeat=_PAIRED_REPEAT * repeat
+    )
     # The naive variant is slow by design; fewer runs at large sizes keep the bench bounded.
     naive_repeat = repeat if size <= 100 else 1
     naive = await median_seconds(

@@ -2,7 +2,9 @@
 
 Each loader is created on first use and kept on the request's `Loaders` for its lifetime. It
 builds its objects with the `build` function it was created with (a schema type's `from_row`),
-once per row, so a resolver can hand the loader's future straight to GraphQL.
+once per row, so a resolver can hand the loader's future straight to GraphQL. For a query, the
+executor tells `Loaders` which fields the operation selects (`resolvers.columns`), and golden
+record loaders fetch only the columns those need.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import ColumnElement, Row, Select, and_, select
 
 from golden_records.models import Crosswalk, GoldenRecord, Lineage, SourceRecord
+from resolvers.columns import SelectedFields, needed_columns
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -31,6 +34,35 @@ class Loaders:
     def __init__(self, context: Context) -> None:
         self._context = context
         self._cache: dict[Hashable, DataLoader[Any, Any]] = {}
+        # Set by the executor for a query operation; None (every column) for anything else.
+        self.selected: SelectedFields | None = None
+        # strawberry field -> {id(object): what the field's resolver returns for it now},
+        # filled by the prefetch for argument-free relations, read by the executor. Plain
+        # ints and existing values: thousands of entries without work for the garbage
+        # collector. `_prefetched_objects` keeps those objects alive, so no other object can
+        # take one of their IDs while the request lasts.
+        self.prefetched: dict[object, dict[int, Any]] = {}
+        self._prefetched_objects: list[Sequence[Any]] = []
+
+    def remember(self, field: object, objects: Sequence[Any], values: Sequence[Any]) -> None:
+        """Record `values[i]` as what `field` resolves to on `objects[i]` (see `prefetched`)."""
+        self._prefetched_objects.append(objects)
+        known = self.prefetched.setdefault(field, {})
+        for obj, value in zip(objects, values, strict=True):
+            if not isinstance(value, BaseException):
+                known[id(obj)] = value
+
+    def clear(self) -> None:
+        """Forget every loaded value (after a write, so later reads see the new rows)."""
+        self._cache.clear()
+        self.prefetched.clear()
+        self._prefetched_objects.clear()
+
+    def _golden_select(self, model: type[GoldenRecord], build: Build) -> Select[Any]:
+        """SELECT of the columns `build`'s objects need in this request (all when unknown)."""
+        table = model.__table__
+        columns = needed_columns(table, getattr(build, "__self__", None), self.selected)
+        return select(table) if columns is None else select(*columns)
 
     def by_id(self, model: type[GoldenRecord], build: Build) -> DataLoader[int, Any]:
         """Golden records by primary key, following merges to the survivor; None if absent."""
@@ -39,8 +71,10 @@ class Loaders:
         if loader is None:
             ctx = self._context
 
+            statement = self._golden_select(model, build)
+
             async def load(keys: list[int]) -> list[Any]:
-                found = await load_survivors(ctx, model, keys)
+                found = await load_survivors(ctx, model, keys, statement)
                 built: dict[int, Any] = {}  # several keys may share one survivor
                 result: list[Any] = []
                 for k in keys:
@@ -74,7 +108,7 @@ class Loaders:
             table = model.__table__
             column = table.c[parent_column]
             base = (
-                select(table)
+                self._golden_select(model, build)
                 .where(
                     table.c.tenant_id == self._context.tenant_id,
                     table.c.merged_into_id.is_(None),
@@ -155,7 +189,8 @@ class Loaders:
         async def load(keys: list[int]) -> list[list[Any]]:
             groups: dict[int, list[Any]] = defaultdict(list)
             for row in await ctx.execute(keyed.where(column.in_(set(keys)))):
-                group = groups[row._parent_key]
+                # The key is the last column (added above); by position, cheaper than by name.
+                group = groups[row[-1]]
                 if len(group) < cap:
                     group.append(build(row))
             return [groups.get(k, []) for k in keys]
@@ -164,17 +199,22 @@ class Loaders:
 
 
 async def load_survivors(
-    ctx: Context, model: type[GoldenRecord], keys: Iterable[int]
+    ctx: Context,
+    model: type[GoldenRecord],
+    keys: Iterable[int],
+    statement: Select[Any] | None = None,
 ) -> dict[int, Row[Any]]:
-    """Rows for `keys` in this tenant; a key that lost a merge maps to its survivor's row."""
+    """Rows for `keys` in this tenant; a key that lost a merge maps to its survivor's row.
+
+    `statement` selects the columns wanted (every column by default); it must include `id`
+    and `merged_into_id`.
+    """
     table = model.__table__
+    base = (select(table) if statement is None else statement).where(
+        table.c.tenant_id == ctx.tenant_id
+    )
     wanted = set(keys)
-    rows = {
-        r.id: r
-        for r in await ctx.execute(
-            select(table).where(table.c.tenant_id == ctx.tenant_id, table.c.id.in_(wanted))
-        )
-    }
+    rows = {r.id: r for r in await ctx.execute(base.where(table.c.id.in_(wanted)))}
     result: dict[int, Row[Any]] = {}
     pending: dict[int, int] = {}  # requested key -> ID to look at next
     for k in wanted:
@@ -190,9 +230,7 @@ async def load_survivors(
             break
         missing = {t for t in pending.values() if t not in rows}
         if missing:
-            for r in await ctx.execute(
-                select(table).where(table.c.tenant_id == ctx.tenant_id, table.c.id.in_(missing))
-            ):
+            for r in await ctx.execute(base.where(table.c.id.in_(missing))):
                 rows[r.id] = r
         following: dict[int, int] = {}
         for k, target in pending.items():

@@ -1,5 +1,6 @@
 """Shortcuts for plain fields: the executor reads scalar attributes directly (`name`, `id`,
-...), and `streamline` lets argument-less relation fields skip strawberry's argument handling.
+...), completes already-loaded relations itself, and `streamline` lets argument-less relation
+fields skip strawberry's argument handling.
 
 graphql-core builds a resolve-info object, a path and an argument dict for every field of
 every object, even for a field that only reads an attribute. On a nested page most fields are
@@ -8,30 +9,89 @@ strawberry resolver is the plain attribute read, it takes the attribute and coer
 field's scalar or enum type, the same two steps graphql-core would take. Anything else (fields
 with resolvers, arguments or permission extensions, null values, values that fail to coerce) goes
 through graphql-core's own `execute_field`, so errors and nulls are reported exactly as before.
+
+A relation field whose resolver `streamline` made lean (`projects`, `resource`, ...) and that
+returns already-loaded objects (the prefetch loaded them) of exactly the field's object type is
+completed here too: its objects' fields are executed directly, without graphql-core's chain of
+`complete_value` calls per item (non-null, list, item, type check, sub-field collection). An
+awaitable, a null where the schema forbids one, or an object of another class goes to
+graphql-core's `complete_value` with the value already resolved, so nothing is resolved twice.
+
+For a query it also tells the request's loaders which fields the operation selects on each type
+(`resolvers.columns`), so they fetch only the columns the response needs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLField,
+    GraphQLID,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLScalarType,
+    GraphQLString,
+    OperationType,
     Undefined,
     get_nullable_type,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
-from graphql.pyutils import Path
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import to_nodes
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
-# (attribute name, output coercion) for a plain field; None for any other field.
-_Plain = tuple[str, Callable[[Any], Any]] | None
+from resolvers.columns import selected_fields
+
+# (attribute name, output coercion, the Python type coercion returns unchanged) for a plain
+# field; None for any other field.
+_Plain = tuple[str, Callable[[Any], Any], type] | None
+# Scalars whose coercion returns a value of this exact type as it is.
+_UNCHANGED: dict[GraphQLScalarType, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+}
+# Resolvers `streamline` installed: synchronous, no extensions, no arguments needed.
+_lean_resolvers: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+# A resolver result `_complete_loaded` leaves to graphql-core.
+_NOT_LOADED = object()
+
+
+class _Relation:
+    """How to complete a lean relation field: its type's shape and the Python class expected."""
+
+    __slots__ = ("definition", "field_def", "item_type", "list", "object_type", "origin")
+
+    def __init__(
+        self,
+        field_def: GraphQLField,
+        is_list: bool,
+        item_type: GraphQLOutputType,
+        object_type: GraphQLObjectType,
+        origin: type,
+    ) -> None:
+        self.field_def = field_def
+        self.definition = field_def.extensions.get("strawberry-definition")
+        self.list = is_list
+        self.item_type = item_type  # the list's item type (NonNull or not); the field's if no list
+        self.object_type = object_type
+        self.origin = origin
+
+
+# What to do for one field of a selection: (response name, its field nodes, the plain
+# reader or None, the lean relation or None); neither means graphql-core's `execute_field`.
+_FieldPlan = tuple[str, FieldDetailsList, _Plain, "_Relation | None"]
 
 
 class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -39,7 +99,15 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._plain: dict[tuple[str, str], _Plain] = {}
+        # id(grouped field set) -> (the set, kept alive so the id stays its own; the type it
+        # was planned for; its plan)
+        self._plans: dict[int, tuple[GroupedFieldSet, GraphQLObjectType, list[_FieldPlan]]] = {}
+        # Only reads: a mutation's own code may read any attribute of the records it loads.
+        loaders = getattr(self.context_value, "loaders", None)
+        if loaders is not None and self.operation.operation == OperationType.QUERY:
+            loaders.selected = selected_fields(self.schema, self.operation, self.fragments)
+        # What the prefetch already resolved (resolvers.prefetch); empty without it.
+        self._prefetched: dict[object, dict[int, Any]] = getattr(loaders, "prefetched", {})
 
     def execute_fields(
         self,
@@ -56,40 +124,194 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        plain = self._plain
-        rest: GroupedFieldSet = {}
-        fast: dict[str, Any] = {}
+        # The same selection (one object in graphql-core's memo) serves every item of a list:
+        # what to do for each of its fields is worked out once.
+        cached = self._plans.get(id(grouped_field_set))
+        if cached is None or cached[0] is not grouped_field_set or cached[1] is not parent_type:
+            plan = self._plan(parent_type, grouped_field_set)
+            cached = self._plans[id(grouped_field_set)] = (grouped_field_set, parent_type, plan)
+        type_name = parent_type.name
+        is_awaitable = self.is_awaitable
+        results: dict[str, Any] = {}
+        awaitable_fields: list[str] = []
+        try:
+            # graphql-core's `execute_fields`, with the two shortcuts in front of `execute_field`.
+            for response_name, details, reader, relation in cached[2]:
+                if reader is not None:
+                    attribute, coerce, exact = reader
+                    value = getattr(source_value, attribute, None)
+                    if value is not None:
+                        # A str for String or ID, a bool for Boolean: coercion returns it as is.
+                        if type(value) is exact:
+                            results[response_name] = value
+                            continue
+                        try:
+                            coerced = coerce(value)
+                        except Exception:
+                            coerced = None
+                        if coerced is not None and coerced is not Undefined:
+                            results[response_name] = coerced
+                            continue
+                field_path = Path(path, response_name, type_name)
+                if relation is not None:
+                    result = self._execute_relation(
+                        relation, parent_type, source_value, details, field_path
+                    )
+                else:
+                    result = self.execute_field(
+                        parent_type, source_value, details, field_path, position_context
+                    )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                name = awaitable_fields[0]
+                results[name] = await results[name]
+            else:
+                awaited = await gather_with_cancel(*(results[n] for n in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _execute_relation(
+        self,
+        relation: _Relation,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        details: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        """graphql-core's `execute_field` for a lean relation field, completing loaded values
+        directly (`_complete_loaded`) and anything else exactly as graphql-core would."""
+        field_def = relation.field_def
+        return_type = field_def.type
+        known = self._prefetched.get(relation.definition)
+        loaded = _NOT_LOADED if known is None else known.get(id(source), _NOT_LOADED)
+        if loaded is not _NOT_LOADED:
+            # The prefetch called this resolver on `source` already: the same value.
+            try:
+                completed = self._complete_loaded(relation, details, path, loaded)
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, return_type, details, path)
+                return None
+            if completed is not _NOT_LOADED:
+                if self.is_awaitable(completed):
+                    return self._await_field(completed, return_type, details, path)
+                return completed
+        info = self.build_resolve_info(field_def, to_nodes(details), parent_type, path)
+        try:
+            result = field_def.resolve(source, info)  # type: ignore[misc]
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(return_type, details, info, path, result, None)
+            completed = self._complete_loaded(relation, details, path, result)
+            if completed is _NOT_LOADED:
+                completed = self.complete_value(return_type, details, info, path, result, None)
+            if self.is_awaitable(completed):
+                return self._await_field(completed, return_type, details, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+        return completed
+
+    async def _await_field(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+
+    def _complete_loaded(
+        self, relation: _Relation, details: FieldDetailsList, path: Path, result: Any
+    ) -> Any:
+        """The completed value of `result` when it is loaded objects of the expected class;
+        `_NOT_LOADED` (nothing done) for anything graphql-core must judge."""
+        origin = relation.origin
+        if result is None:
+            # Null is fine where the field is nullable; otherwise graphql-core says why not.
+            return _NOT_LOADED if isinstance(relation.field_def.type, GraphQLNonNull) else None
+        if not relation.list:
+            if type(result) is not origin:
+                return _NOT_LOADED
+            subfields = self.collect_subfields(relation.object_type, details)[0]
+            return self.execute_fields(relation.object_type, result, path, subfields, None)
+        if type(result) is not list:
+            return _NOT_LOADED
+        for item in result:
+            if type(item) is not origin:  # None, an error, a subclass: graphql-core's call
+                return _NOT_LOADED
+        object_type, item_type = relation.object_type, relation.item_type
+        subfields = self.collect_subfields(object_type, details)[0]
+        is_awaitable = self.is_awaitable
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        for index, item in enumerate(result):
+            item_path = path.add_key(index, None)
+            try:
+                value = self.execute_fields(object_type, item, item_path, subfields, None)
+            except Exception as raw_error:
+                # Raises again for a non-null item, nulling the list as graphql-core does.
+                self.handle_field_error(raw_error, item_type, details, item_path)
+                value = None
+            else:
+                if is_awaitable(value):
+                    value = self._await_field(value, item_type, details, item_path)
+                    awaitable_indices.append(index)
+            completed.append(value)
+        if not awaitable_indices:
+            return completed
+
+        async def get_completed() -> list[Any]:
+            awaited = await gather_with_cancel(*(completed[i] for i in awaitable_indices))
+            for index, value in zip(awaitable_indices, awaited, strict=True):
+                completed[index] = value
+            return completed
+
+        return get_completed()
+
+    def _plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> list[_FieldPlan]:
+        plan: list[_FieldPlan] = []
         for response_name, details in grouped_field_set.items():
             node = details[0].node
-            key = (parent_type.name, node.name.value)
-            if key in plain:
-                reader = plain[key]
-            else:
-                reader = plain[key] = self._plain_reader(parent_type, node.name.value)
-            if reader is not None and not node.arguments:
-                attribute, coerce = reader
-                value = getattr(source_value, attribute, None)
-                if value is not None:
-                    try:
-                        coerced = coerce(value)
-                    except Exception:
-                        coerced = None
-                    if coerced is not None and coerced is not Undefined:
-                        fast[response_name] = coerced
-                        continue
-            rest[response_name] = details
-        if not rest:
-            return fast
-        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
-        # Keep the response's field order: the order of the query.
-        order = list(grouped_field_set)
-        if isinstance(others, dict):
-            return _ordered(order, fast, others)
+            reader = None if node.arguments else self._plain_reader(parent_type, node.name.value)
+            relation = None
+            if reader is None and _argument_free(details):
+                relation = self._relation(parent_type, node.name.value)
+            plan.append((response_name, details, reader, relation))
+        return plan
 
-        async def merged() -> dict[str, Any]:
-            return _ordered(order, fast, await others)
-
-        return merged()
+    def _relation(self, parent_type: GraphQLObjectType, field_name: str) -> _Relation | None:
+        field_def = parent_type.fields.get(field_name)
+        if field_def is None or field_def.resolve not in _lean_resolvers:
+            return None
+        field_type = get_nullable_type(field_def.type)
+        is_list = isinstance(field_type, GraphQLList)
+        item_type = field_type.of_type if is_list else field_def.type
+        object_type = get_nullable_type(item_type)
+        if not isinstance(object_type, GraphQLObjectType):
+            return None
+        definition = object_type.extensions.get("strawberry-definition")
+        origin = getattr(definition, "origin", None)
+        if not isinstance(origin, type) or getattr(definition, "is_graphql_generic", True):
+            return None
+        return _Relation(field_def, is_list, item_type, object_type, origin)
 
     def _plain_reader(self, parent_type: GraphQLObjectType, field_name: str) -> _Plain:
         field_def = parent_type.fields.get(field_name)
@@ -108,7 +330,11 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         leaf = get_nullable_type(field_def.type)
         if not isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
             return None
-        return definition.python_name, leaf.coerce_output_value
+        # NoneType: never the type of a value that reaches coercion (None is handled first).
+        exact = (
+            _UNCHANGED.get(leaf, type(None)) if isinstance(leaf, GraphQLScalarType) else type(None)
+        )
+        return definition.python_name, leaf.coerce_output_value, exact
 
 
 def streamline(schema: strawberry.Schema) -> None:
@@ -129,6 +355,7 @@ def streamline(schema: strawberry.Schema) -> None:
                 lean = _lean_resolver(definition, field_def.resolve, info_class)
                 if lean is not None:
                     field_def.resolve = lean
+                    _lean_resolvers.add(lean)
 
 
 def _lean_resolver(
@@ -163,9 +390,6 @@ def _lean_resolver(
     return resolve
 
 
-def _ordered(order: list[str], fast: dict[str, Any], others: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: fast[name] if name in fast else others[name]
-        for name in order
-        if name in fast or name in others
-    }
+def _argument_free(details: FieldDetailsList) -> bool:
+    """No arguments and no directives (such as @stream) on any of the field's nodes."""
+    return all(not d.node.arguments and not d.node.directives for d in details)

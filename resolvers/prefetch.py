@@ -16,6 +16,7 @@ fields, directives, async resolvers) are left alone; they resolve through the lo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -83,23 +84,26 @@ async def prefetch(
     while level:
         # Every load of the level is started before the first await, so each loader
         # dispatches once for the whole level.
-        calls: list[tuple[list[Any], list[Any], list[Selection]]] = []
+        calls: list[tuple[_Relation, Sequence[Any], list[Any]]] = []
         for objs, sels in level:
             calls.extend(_start(ctx, schema, objs, sels))
         following: list[tuple[Sequence[Any], list[Selection]]] = []
-        for loaded, awaitables, sels in calls:
-            loaded.extend(await asyncio.gather(*awaitables, return_exceptions=True))
-            found = list(_objects(loaded))
-            if found and sels:
-                following.append((found, sels))
+        for relation, objs, values in calls:
+            settled = await _settle(values)
+            if not relation.arguments:
+                # What the resolver would return for each object now, for the executor.
+                ctx.loaders.remember(relation.definition, objs, settled)
+            found = list(_objects(settled))
+            if found and relation.selections:
+                following.append((found, relation.selections))
         level = following
 
 
 def _start(
     ctx: Context, schema: GraphQLSchema, objects: Sequence[Any], selections: list[Selection]
-) -> Iterable[tuple[list[Any], list[Any], list[Selection]]]:
-    """Call each selected relation's resolver on every object: the values already loaded
-    (an earlier level may have loaded them), the loads it started, and what to fetch below."""
+) -> Iterable[tuple[_Relation, Sequence[Any], list[Any]]]:
+    """Call each selected relation's resolver on every object: per object, the value already
+    loaded (an earlier level may have loaded it) or the load it started."""
     definition = get_object_definition(objects[0])
     if definition is None:
         return
@@ -111,28 +115,68 @@ def _start(
         info_param = resolver.info_parameter
         if root is None or info_param is None:
             continue
-        loaded: list[Any] = []
-        awaitables: list[Any] = []
+        func = resolver.wrapped_func
+        if not callable(func):
+            continue
+        values: list[Any] = []
+        kwargs = {info_param.name: info, **relation.arguments}
+        root_name = root.name
         try:
+            # The resolver's own function, as strawberry would call it, once per object.
             for obj in objects:
-                kwargs = {root.name: obj, info_param.name: info, **relation.arguments}
-                value = resolver(**kwargs)
-                (awaitables if inspect.isawaitable(value) else loaded).append(value)
+                kwargs[root_name] = obj
+                values.append(func(**kwargs))
         except Exception:
-            for value in awaitables:
+            for value in values:
                 if inspect.iscoroutine(value):
                     value.close()
             continue
-        yield loaded, awaitables, relation.selections
+        yield relation, objects, values
+
+
+async def _settle(values: list[Any]) -> list[Any]:
+    """`values` with each awaitable replaced by its result, an exception for a failed one.
+
+    A DataLoader resolves every future of a batch at once, so the distinct futures are awaited
+    one after the other (after the first, the rest are done): gathering them would schedule a
+    callback per object, thousands on a page. Other awaitables (coroutines) are gathered.
+    """
+    futures: dict[int, asyncio.Future[Any]] = {}
+    others: list[Any] = []
+    for value in values:
+        if isinstance(value, asyncio.Future):
+            futures[id(value)] = value
+        elif inspect.isawaitable(value):
+            others.append(value)
+    gathered = iter(await asyncio.gather(*others, return_exceptions=True) if others else ())
+    for future in futures.values():
+        if not future.done():
+            with contextlib.suppress(BaseException):
+                await future
+    results: list[Any] = []
+    for value in values:
+        if isinstance(value, asyncio.Future):
+            if value.cancelled():
+                results.append(asyncio.CancelledError())
+            else:
+                results.append(value.exception() or value.result())
+        elif inspect.isawaitable(value):
+            results.append(next(gathered))
+        else:
+            results.append(value)
+    return results
 
 
 def _objects(results: Iterable[Any]) -> Iterable[Any]:
-    """The strawberry objects among loaded values (lists flattened, None and errors skipped)."""
+    """The distinct strawberry objects among loaded values (lists flattened, None and errors
+    skipped): a resource on many assignments is one object, prefetched once."""
+    seen: set[int] = set()
     for value in results:
-        if isinstance(value, list):
-            yield from (v for v in value if v is not None)
-        elif value is not None and not isinstance(value, BaseException):
-            yield value
+        values = value if isinstance(value, list) else (value,)
+        for v in values:
+            if v is not None and not isinstance(v, BaseException) and id(v) not in seen:
+                seen.add(id(v))
+                yield v
 
 
 def _relations(

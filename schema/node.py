@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable
+import operator
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -77,18 +78,63 @@ class GoldenRecord(Node):
     )
 
 
+class _Layout:
+    """Where each attribute of a golden type sits in rows of one column list."""
+
+    __slots__ = ("names", "pick", "template", "timestamps")
+
+    def __init__(self, columns: tuple[str, ...], fields: tuple[str, ...]) -> None:
+        position = {name: i for i, name in enumerate(columns)}
+        attributes = ("id", "version", "created_at", "updated_at", *fields)
+        # Attributes whose column the row lacks stay None (see `build`).
+        self.template: dict[str, Any] = dict.fromkeys(("pk", *attributes))
+        self.names = tuple(name for name in attributes if name in position)
+        picker = operator.itemgetter(*(position[name] for name in self.names))
+        # itemgetter of one index returns the item itself, not a 1-tuple.
+        self.pick: Callable[[Row[Any]], tuple[Any, ...]] = (
+            picker if len(self.names) > 1 else (lambda row: (picker(row),))
+        )
+        self.timestamps = tuple(n for n in ("created_at", "updated_at") if n in position)
+
+
+_MAX_LAYOUTS = 4096
+_layouts: dict[tuple[type, tuple[str, ...]], _Layout] = {}
+_last_layout: dict[type, tuple[object, _Layout]] = {}
+
+
 def build(cls: type[G], row: Row[Any], fields: tuple[str, ...]) -> G:
-    """An instance of golden type `cls` from a table row, copying `fields` as they are."""
-    m = row._mapping
-    pk = m["id"]
-    return cls(
-        id=strawberry.ID(encode_global_id(cls.__name__, pk)),
-        pk=pk,
-        version=m["version"],
-        created_at=utc(m["created_at"]),
-        updated_at=utc(m["updated_at"]),
-        **{name: m[name] for name in fields},
-    )
+    """An instance of golden type `cls` from a table row, copying `fields` as they are.
+
+    A row may hold only some columns (a query's loaders select what it asks for,
+    `resolvers.columns`): a field whose column was not selected is None. This runs once per
+    row of every nested page, so the row's layout is worked out once per column list, and the
+    instance is filled directly rather than through the dataclass `__init__`, which would only
+    assign the same attributes one keyword at a time.
+    """
+    # `Row._fields` builds a new tuple on every call; the rows of one result share their
+    # metadata (`_parent`), so the previous row's layout is reused without asking.
+    parent = getattr(row, "_parent", None)
+    last = _last_layout.get(cls)
+    if last is not None and parent is not None and last[0] is parent:
+        layout = last[1]
+    else:
+        key = (cls, row._fields)
+        found = _layouts.get(key)
+        if found is None:
+            if len(_layouts) >= _MAX_LAYOUTS:  # column lists follow queries: keep it bounded
+                _layouts.clear()
+            found = _layouts[key] = _Layout(key[1], fields)
+        layout = found
+        _last_layout[cls] = (parent, layout)
+    values = layout.template.copy()
+    values.update(zip(layout.names, layout.pick(row), strict=True))
+    pk = values["pk"] = values["id"]
+    values["id"] = encode_global_id(cls.__name__, pk)
+    for name in layout.timestamps:
+        values[name] = utc(values[name])
+    obj = cls.__new__(cls)
+    obj.__dict__ = values
+    return obj
 
 
 @cache
