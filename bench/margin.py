@@ -5,7 +5,10 @@ inserts, not the ORM) into a throw-away SQLite file and, when reachable, a throw
 PostgreSQL database, then prints one JSON line per measurement:
 {"bench": "margin", "name": ..., "value": s, "unit": "s", "baseline": s, "ratio": ...}.
 `baseline` is the bare query: hours per client and month, the same rows scanned and grouped,
-without the rates. Each figure is the mean of two runs after a warm-up (a run of minutes).
+without the rates, at the server's settings. Each figure is the median of three runs after a
+warm-up, the queries taking turns so that other load on the machine hits them alike; each run
+is its own transaction (margin raises PostgreSQL's work_mem and asks for custom plans in its
+own; a last line compares it with the bare query under the same settings).
 The entries are priced once after loading (`golden_records.pricing.reprice`, as seeding and
 sync do; printed as `*_reprice`), so the margin figure is the query alone.
 """
@@ -15,9 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,16 +32,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bench._common import (
     emit,
-    median_seconds,
     postgres_reachable,
     sqlite_url,
     throwaway_postgres,
 )
+from golden_records.fx import DatedRate, daily_factors
 from golden_records.fx_models import FxRate
 from golden_records.margin import (
     MarginGroupBy,
     MarginQuery,
+    MarginRow,
     compute_margin,
+    fx_rates_statement,
+    local_settings_statement,
     margin_statement,
     month_of,
 )
@@ -58,7 +65,7 @@ from hub.db import create_engine
 TENANT = "bench"
 YEAR_START, YEAR_END = date(2025, 1, 1), date(2025, 12, 31)
 CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP")
-RUNS = 2  # after one warm-up run; the median (here the mean) is reported
+RUNS = 3  # after one warm-up round; the median is reported
 
 
 def _firm(entries: int, seed: int = 6) -> dict[str, list[dict[str, Any]]]:
@@ -275,6 +282,25 @@ def bare_statement() -> Executable:
     )
 
 
+async def interleaved_seconds(
+    runs: dict[str, Callable[[], Awaitable[Any]]], *, repeat: int
+) -> dict[str, float]:
+    """Median wall time of each run, taking turns (after one warm-up round), so that a busy
+    machine slows the baseline and the margin query alike."""
+    timings: dict[str, list[float]] = {name: [] for name in runs}
+    for round_ in range(repeat + 1):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            await run()
+            if round_:
+                timings[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in timings.items()}
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 async def bench(url: str, backend: str, entries: int) -> None:
     engine = create_engine(url)
     try:
@@ -285,25 +311,48 @@ async def bench(url: str, backend: str, entries: int) -> None:
         await _reprice(engine)
         emit("margin", f"{backend}_reprice", time.perf_counter() - started, "s", entries=entries)
 
+        query = MarginQuery(
+            start=YEAR_START,
+            end=YEAR_END,
+            currency="USD",
+            group_by=(MarginGroupBy.CLIENT, MarginGroupBy.MONTH),
+        )
         async with engine.connect() as conn:
+            rates = [
+                DatedRate(_as_date(d), c, Decimal(str(r)), b)
+                for d, c, r, b in (await conn.execute(fx_rates_statement(TENANT, query))).all()
+            ]
+        statement = margin_statement(
+            TENANT, query, daily_factors(rates, YEAR_START, YEAR_END, "USD")
+        )
 
-            async def execute(statement: Executable) -> Sequence[Row[Any]]:
-                return (await conn.execute(statement)).all()
+        async def in_transaction(
+            *statements: Executable, margin: bool = False
+        ) -> Sequence[Row[Any]] | list[MarginRow]:
+            # A fresh transaction each time: margin's SET LOCAL work_mem must not leak into
+            # the baseline's runs.
+            async with engine.connect() as conn:
 
-            query = MarginQuery(
-                start=YEAR_START,
-                end=YEAR_END,
-                currency="USD",
-                group_by=(MarginGroupBy.CLIENT, MarginGroupBy.MONTH),
-            )
-            statement = margin_statement(TENANT, query, "USD", ("EUR", "GBP"))
-            bare_s = await median_seconds(lambda: execute(bare_statement()), repeat=RUNS)
-            margin_s = await median_seconds(
-                lambda: compute_margin(execute, TENANT, query), repeat=RUNS
-            )
+                async def execute(stmt: Executable) -> Sequence[Row[Any]]:
+                    return (await conn.execute(stmt)).all()
+
+                if margin:
+                    return await compute_margin(execute, TENANT, query)
+                for stmt in statements[:-1]:
+                    await execute(stmt)
+                return await execute(statements[-1])
+
+        runs: dict[str, Callable[[], Awaitable[Any]]] = {
+            "bare": lambda: in_transaction(bare_statement()),
+            "margin": lambda: in_transaction(margin=True),
             # The margin statement alone: the SQL's cost without the Python around it.
-            sql_s = await median_seconds(lambda: execute(statement), repeat=1, warmup=0)
-            rows = await compute_margin(execute, TENANT, query)
+            "statement": lambda: in_transaction(local_settings_statement(), statement),
+            # The baseline under margin's session settings, to show what they alone buy.
+            "bare_work_mem": lambda: in_transaction(local_settings_statement(), bare_statement()),
+        }
+        timings = await interleaved_seconds(runs, repeat=RUNS)
+        rows = await in_transaction(margin=True)
+        bare_s, margin_s = timings["bare"], timings["margin"]
         emit(
             "margin",
             f"{backend}_margin_by_client_month",
@@ -318,9 +367,17 @@ async def bench(url: str, backend: str, entries: int) -> None:
         emit(
             "margin",
             f"{backend}_margin_statement_only",
-            sql_s,
+            timings["statement"],
             "s",
             baseline=bare_s,
+            entries=entries,
+        )
+        emit(
+            "margin",
+            f"{backend}_margin_vs_bare_with_same_settings",
+            margin_s,
+            "s",
+            baseline=timings["bare_work_mem"],
             entries=entries,
         )
     finally:

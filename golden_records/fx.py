@@ -10,29 +10,21 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from datetime import date, timedelta
+from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Date,
-    String,
-    and_,
-    cast,
     delete,
-    func,
-    literal,
-    literal_column,
-    or_,
     select,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.selectable import CTE
 
 from golden_records.errors import ConfigurationError, MissingFxRate
 from golden_records.fx_models import FxRate
@@ -49,6 +41,16 @@ class DatedRate:
     currency: str
     rate_to_base: Decimal
     base: str
+
+
+@dataclass(frozen=True, slots=True)
+class DailyFactors:
+    """`days[i] = (day, factors)`: `factors[k]` converts one `currencies[k]` to `reporting` on
+    that day (None: no rate in force). The reporting currency itself is never listed."""
+
+    reporting: str
+    currencies: tuple[str, ...]
+    days: tuple[tuple[date, tuple[Decimal | None, ...]], ...]
 
 
 def fx_rates_path(config_dir: Path, tenant_id: str) -> Path:
@@ -234,21 +236,6 @@ def _day_literal_sqlite(element: day_literal, compiler: Any, **kw: Any) -> str:
     return f"CAST('{element.value.isoformat()}' AS TEXT)"
 
 
-class next_day(FunctionElement[date]):
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(next_day)
-def _next_day_default(element: next_day, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} + 1 AS DATE)"
-
-
-@compiles(next_day, "sqlite")
-def _next_day_sqlite(element: next_day, compiler: Any, **kw: Any) -> str:
-    return f"CAST(date({compiler.process(element.clauses, **kw)}, '+1 day') AS TEXT)"
-
-
 class day_key(FunctionElement[date]):
     """A date as a join key. SQLite compares with the operands' affinity, and only equal
     affinities let it index a join, so both sides of a day join are TEXT there."""
@@ -267,55 +254,51 @@ def _day_key_sqlite(element: day_key, compiler: Any, **kw: Any) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
 
 
-def day_series(start: date, end: date) -> CTE:
-    """SQL: one row per day in [start, end], column `day` (a recursive CTE; both backends)."""
-    days = select(day_literal(start).label("day")).cte("days", recursive=True)
-    return days.union_all(select(next_day(days.c.day)).where(days.c.day < day_literal(end)))
+def daily_factors(
+    rates: Iterable[DatedRate], start: date, end: date, reporting: str
+) -> DailyFactors:
+    """Every day of [start, end] with, for each currency the tenant has rates for (and its
+    base), how many `reporting` units one unit is worth: the rates in force that day, chained
+    `currency -> base -> reporting`. None where a rate is not yet in force (a missing rate).
 
-
-def daily_factors(tenant_id: str, days: CTE, reporting: str, base: str) -> CTE:
-    """SQL: `(day, currency, factor)` for every day of `days` (a `day_series`) and every
-    currency with a rate in force that day: one unit of `currency` is `factor` `reporting`.
-
-    Joining amounts to this on (currency, day) is an equality join, which both backends do
-    by hash or index, instead of a range join against every dated rate per amount.
+    Pure: margin fetches the tenant's rates once and turns the table into SQL rows, so that
+    each amount is converted by an equality join on its date.
     """
-    rates = (
-        select(
-            FxRate.currency,
-            FxRate.valid_from,
-            func.lead(FxRate.valid_from)
-            .over(partition_by=FxRate.currency, order_by=FxRate.valid_from)
-            .label("next_from"),
-            FxRate.rate_to_base,
-        )
-        .where(FxRate.tenant_id == tenant_id, FxRate.currency != base)
-        .cte("fx_periods")
-    )
-    in_force = and_(
-        days.c.day >= rates.c.valid_from,
-        or_(rates.c.next_from.is_(None), days.c.day < rates.c.next_from),
-    )
-    to_base = union_all(
-        select(days.c.day, rates.c.currency, rates.c.rate_to_base).join(rates, in_force),
-        # The base is worth 1 base every day, so the reporting currency may be the base.
-        select(
-            days.c.day,
-            cast(literal(base), String(3)).label("currency"),
-            literal_column("1.0").label("rate_to_base"),
-        ),
-    ).cte("fx_to_base")
-    reporting_to_base = to_base.alias("reporting_to_base")
-    # SQLite keeps whole-number rates as integers: the 1.0 factor forces real division.
-    factor = to_base.c.rate_to_base * literal_column("1.0") / reporting_to_base.c.rate_to_base
-    return (
-        select(to_base.c.day, to_base.c.currency, factor.label("factor"))
-        .join(
-            reporting_to_base,
-            and_(
-                reporting_to_base.c.day == to_base.c.day,
-                reporting_to_base.c.currency == reporting,
-            ),
-        )
-        .cte("fx_factors")
-    )
+    rates = list(rates)
+    bases = sorted({r.base for r in rates})
+    if len(bases) > 1:
+        raise ConfigurationError(f"FX rates against more than one base: {bases}")
+    base = bases[0] if bases else reporting
+    by_currency: dict[str, list[DatedRate]] = {}
+    for rate in sorted(rates, key=lambda r: r.valid_from):
+        if rate.currency != base and rate.valid_from <= end:
+            by_currency.setdefault(rate.currency, []).append(rate)
+    currencies = tuple(sorted(({base} | set(by_currency)) - {reporting}))
+    # Per currency, the index of the next rate to come into force as the days advance.
+    cursor = dict.fromkeys(by_currency, 0)
+    in_force: dict[str, Decimal | None] = dict.fromkeys(by_currency)
+    in_force[base] = Decimal(1)
+    days: list[tuple[date, tuple[Decimal | None, ...]]] = []
+    day = start
+    while day <= end:
+        for currency, dated in by_currency.items():
+            i = cursor[currency]
+            while i < len(dated) and dated[i].valid_from <= day:
+                in_force[currency], i = dated[i].rate_to_base, i + 1
+            cursor[currency] = i
+        to_reporting = in_force.get(reporting)
+        days.append((day, tuple(_factor(in_force[c], to_reporting) for c in currencies)))
+        day += timedelta(days=1)
+    return DailyFactors(reporting, currencies, tuple(days))
+
+
+# Enough digits that a million converted amounts still sum to the cent.
+_FACTOR_CONTEXT = Context(prec=20)
+
+
+def _factor(to_base: Decimal | None, reporting_to_base: Decimal | None) -> Decimal | None:
+    if to_base is None or reporting_to_base is None:
+        return None
+    # Normalised: trailing zeros (rates are stored as NUMERIC(20, 10)) would only lengthen
+    # every multiplication on PostgreSQL.
+    return _FACTOR_CONTEXT.divide(to_base, reporting_to_base).normalize(_FACTOR_CONTEXT)

@@ -33,12 +33,12 @@ The rules (also in the README, "Margin data"):
 
 How: time entries carry their cost and revenue, priced ahead of time by
 golden_records.pricing.reprice (which applies the cost-rate and bill-rate rules above; call it
-after anything those rules read changes). Time entries and invoices become one set of facts
-(UNION ALL), summed per group and day with each amount split into one column per currency;
-those daily sums join one row of FX factors per day (golden_records.fx) and a second GROUP BY
-converts and sums them. One FX lookup per group and day instead of one per entry keeps the
-statement close to the bare GROUP BY. Python only derives margin, margin %, unbilled and
-utilisation per row, and rounds to cents.
+after anything those rules read changes). The tenant's rates become one row of factors per day
+of the period (golden_records.fx.daily_factors, sent as literal rows); each time entry joins its
+day's row on equality, converts its amounts, and one GROUP BY sums them straight into the
+requested groups, carrying only the requested keys. Invoices, few, are summed the same way and
+merged in. Python only derives margin, margin %, unbilled and utilisation per row, and rounds
+to cents.
 """
 
 from __future__ import annotations
@@ -52,11 +52,14 @@ from typing import Any
 
 from sqlalchemy import (
     Executable,
+    Numeric,
     Row,
     Select,
     String,
     and_,
+    bindparam,
     case,
+    cast,
     false,
     func,
     literal,
@@ -67,13 +70,14 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter, ColumnElement, TextClause
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import CTE
 
 from golden_records.canonical import BillingType
 from golden_records.errors import ConfigurationError, MissingFxRate, ValidationFailed
-from golden_records.fx import daily_factors, day_key, day_series
+from golden_records.fx import DailyFactors, DatedRate, daily_factors, day_key
 from golden_records.fx_models import FxRate
 from golden_records.models import (
     ClientRecord,
@@ -86,9 +90,6 @@ from golden_records.models import (
 CENT = Decimal("0.01")
 _EXCLUDED_INVOICE_STATES = ("DRAFT", "VOID")
 _REJECTED = "REJECTED"
-# Open-ended periods run from/to here: NULLs would sort differently on the two backends.
-_BEGINNING = date(1, 1, 1)
-_END_OF_TIME = date(9999, 12, 31)
 MAX_PERIOD_DAYS = 3700  # ten years and then some
 
 
@@ -194,36 +195,101 @@ def _month_of_sqlite(element: month_of, compiler: Any, **kw: Any) -> str:
     return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
 
 
-def _time_facts(tenant_id: str, q: MarginQuery) -> Select[Any]:
-    """Time entries with their stored prices (golden_records.pricing): no rate joins here."""
-    te, p, r = TimeEntryRecord, ProjectRecord, ResourceRecord
-    billable = and_(te.billable.is_(True), p.billing_type != BillingType.NON_BILLABLE.value)
-    f = q.filter
-    # People are joined only when the department is asked for: the join costs a lookup a row.
-    by_department = MarginGroupBy.DEPARTMENT in q.group_by or f.department is not None
-    zero = literal(0)
-    stmt: Select[Any] = (
-        select(
-            te.spent_date.label("day"),
-            p.client_id.label("client_id"),
-            te.project_id.label("project_id"),
-            te.resource_id.label("resource_id"),
-            (r.department if by_department else null()).label("department"),
-            te.hours.label("hours"),
-            case((billable, te.hours), else_=zero).label("billable_hours"),
-            case((te.cost_amount.is_(None), te.hours), else_=zero).label("uncosted_hours"),
-            case(
-                (and_(te.billable.is_(True), te.revenue_amount.is_(None)), te.hours),
-                else_=zero,
-            ).label("unpriced_hours"),
-            func.coalesce(te.cost_amount, zero).label("cost"),
-            te.cost_currency.label("cost_currency"),
-            func.coalesce(te.revenue_amount, zero).label("revenue"),
-            zero.label("billed"),
-            te.revenue_currency.label("money_currency"),
+class _fx_rows(TextClause):
+    """`(VALUES (day, f_0, f_1...), ...) AS fx_rows` for a DailyFactors table.
+
+    Dates and decimals only, nothing a caller typed. Typed per backend so that PostgreSQL
+    folds the constants once: a cast in the join condition would be evaluated per entry.
+    """
+
+    inherit_cache = False  # the rows are the statement's own literals
+
+    def __init__(self, factors: DailyFactors) -> None:
+        super().__init__("")
+        self.factors = factors
+
+
+def _render_rows(factors: DailyFactors, day: str, null: str) -> str:
+    def row(d: date, fs: tuple[Decimal | None, ...]) -> str:
+        numbers = (null if f is None else format(f, "f") for f in fs)
+        return "(" + ", ".join([day.format(d.isoformat()), *numbers]) + ")"
+
+    return f"(VALUES {', '.join(row(d, fs) for d, fs in factors.days)}) AS fx_rows"
+
+
+@compiles(_fx_rows)
+def _fx_rows_default(element: _fx_rows, compiler: Any, **kw: Any) -> str:
+    return _render_rows(element.factors, "DATE '{}'", "CAST(NULL AS NUMERIC)")
+
+
+@compiles(_fx_rows, "sqlite")
+def _fx_rows_sqlite(element: _fx_rows, compiler: Any, **kw: Any) -> str:
+    return _render_rows(element.factors, "'{}'", "NULL")
+
+
+def _fx_days(factors: DailyFactors) -> CTE:
+    """The factor table as SQL rows: `day`, then `f_0`, `f_1`... for `factors.currencies`.
+
+    Literal rows: the planners know their exact size, and on PostgreSQL a parallel worker may
+    read them, which it may not do with a recursive day series or a window over the rates.
+    SQLite must materialise them to index the day join; PostgreSQL must inline them (a
+    materialised CTE is read by the leader process only).
+    """
+    columns: list[Any] = [day_key(literal_column("column1")).label("day")]
+    columns += [
+        literal_column(f"column{k + 2}", Numeric()).label(f"f_{k}")
+        for k in range(len(factors.currencies))
+    ]
+    return (
+        select(*columns)
+        .select_from(_fx_rows(factors))
+        .cte("fx_days")
+        .prefix_with("MATERIALIZED", dialect="sqlite")
+        .prefix_with("NOT MATERIALIZED", dialect="postgresql")
+    )
+
+
+def _inline(currency: str) -> BindParameter[str]:
+    # Rendered into the SQL (quoted by SQLAlchemy), not sent as a parameter: PostgreSQL then
+    # plans the CASE over constants, measurably faster per entry than over $n parameters.
+    return bindparam(None, currency, type_=String(3), literal_execute=True)
+
+
+class _Conversion:
+    """Amounts to the reporting currency by their currency and the day's row of `fx_days`."""
+
+    def __init__(self, factors: DailyFactors, fx_days: CTE) -> None:
+        self.reporting = _inline(factors.reporting)
+        self.columns = {_inline(c): fx_days.c[f"f_{k}"] for k, c in enumerate(factors.currencies)}
+
+    def factor(self, currency: Any) -> ColumnElement[Any]:
+        """NULL for a currency without a rate that day (or none at all)."""
+        return case(self.columns, value=currency) if self.columns else null()
+
+    def convert(self, amount: Any, currency: Any) -> ColumnElement[Any]:
+        # Amounts already in the reporting currency skip the multiplication.
+        return case((currency == self.reporting, amount), else_=amount * self.factor(currency))
+
+    def missing(self, currency: Any) -> ColumnElement[bool]:
+        return and_(
+            currency.is_not(None), currency != self.reporting, self.factor(currency).is_(None)
         )
+
+
+def _time_scope(
+    tenant_id: str, q: MarginQuery, fx_days: CTE, columns: Sequence[Any]
+) -> Select[Any]:
+    """`columns` over the period's time entries, their project (and person when the
+    department is asked for) and their day's FX row. Prices were stored by
+    golden_records.pricing, so no rate table is joined here."""
+    te, p, r = TimeEntryRecord, ProjectRecord, ResourceRecord
+    f = q.filter
+    by_department = MarginGroupBy.DEPARTMENT in q.group_by or f.department is not None
+    stmt = (
+        select(*columns)
         .select_from(te)
         .join(p, p.id == te.project_id)
+        .outerjoin(fx_days, fx_days.c.day == day_key(te.spent_date))
         .where(
             te.tenant_id == tenant_id,
             te.spent_date >= q.start,
@@ -232,6 +298,7 @@ def _time_facts(tenant_id: str, q: MarginQuery) -> Select[Any]:
         )
     )
     if by_department:
+        # People are joined only when needed: the join costs a lookup a row.
         stmt = stmt.join(r, r.id == te.resource_id)
     if f.client_ids:
         stmt = stmt.where(p.client_id.in_(f.client_ids))
@@ -244,31 +311,15 @@ def _time_facts(tenant_id: str, q: MarginQuery) -> Select[Any]:
     return stmt
 
 
-def _invoice_facts(tenant_id: str, q: MarginQuery) -> Select[Any]:
+def _invoice_scope(
+    tenant_id: str, q: MarginQuery, fx_days: CTE, columns: Sequence[Any]
+) -> Select[Any]:
     i, p = InvoiceRecord, ProjectRecord
-    client_id = func.coalesce(i.client_id, p.client_id)
-    fixed_fee = p.billing_type == BillingType.FIXED_FEE.value
-    zero = literal(0)
-    columns: list[Any] = [
-        i.issue_date.label("day"),
-        client_id.label("client_id"),
-        i.project_id.label("project_id"),
-        null().label("resource_id"),
-        null().label("department"),
-        zero.label("hours"),
-        zero.label("billable_hours"),
-        zero.label("uncosted_hours"),
-        zero.label("unpriced_hours"),
-        zero.label("cost"),
-        null().label("cost_currency"),
-        case((fixed_fee, i.total_amount), else_=zero).label("revenue"),
-        i.total_amount.label("billed"),
-        i.currency.label("money_currency"),
-    ]
     stmt = (
         select(*columns)
         .select_from(i)
         .outerjoin(p, p.id == i.project_id)
+        .outerjoin(fx_days, fx_days.c.day == day_key(i.issue_date))
         .where(
             i.tenant_id == tenant_id,
             i.issue_date >= q.start,
@@ -278,12 +329,16 @@ def _invoice_facts(tenant_id: str, q: MarginQuery) -> Select[Any]:
     )
     f = q.filter
     if f.client_ids:
-        stmt = stmt.where(client_id.in_(f.client_ids))
+        stmt = stmt.where(_invoice_client_id().in_(f.client_ids))
     if f.project_ids:
         stmt = stmt.where(i.project_id.in_(f.project_ids))
     if f.resource_ids or f.department is not None:
         stmt = stmt.where(false())  # an invoice has no person to match the filter
     return stmt
+
+
+def _invoice_client_id() -> ColumnElement[Any]:
+    return func.coalesce(InvoiceRecord.client_id, ProjectRecord.client_id)
 
 
 _KEY_COLUMNS = {
@@ -292,150 +347,110 @@ _KEY_COLUMNS = {
     MarginGroupBy.RESOURCE: "resource_id",
     MarginGroupBy.DEPARTMENT: "department",
 }
-_MEASURES = ("hours", "billable_hours", "uncosted_hours", "unpriced_hours")
-_AMOUNTS = ("cost", "revenue", "billed")
 
 
-def _converted(tenant_id: str, q: MarginQuery, base: str | None) -> Subquery:
-    """Every fact with its amounts in the reporting currency at the rate of its own day."""
-    days = day_series(q.start, q.end)
-    facts = _facts(tenant_id, q)
-    factors = daily_factors(tenant_id, days, q.currency, base or q.currency)
-    cost_fx, money_fx = factors.alias("cost_fx"), factors.alias("money_fx")
-    one: ColumnElement[Any] = literal_column("1.0")
-    cost_factor = case((facts.c.cost_currency == q.currency, one), else_=cost_fx.c.factor)
-    money_factor = case((facts.c.money_currency == q.currency, one), else_=money_fx.c.factor)
-    missing = case(
-        (and_(facts.c.cost_currency.is_not(None), cost_factor.is_(None)), facts.c.cost_currency),
-        (
-            and_(facts.c.money_currency.is_not(None), money_factor.is_(None)),
-            facts.c.money_currency,
-        ),
-        else_=null(),
-    )
-    keys = [facts.c[_KEY_COLUMNS[g]] for g in q.group_by if g in _KEY_COLUMNS]
-    return (
-        select(
-            *keys,
-            facts.c.day,
-            *(facts.c[m] for m in _MEASURES),
-            (facts.c.cost * cost_factor).label("cost"),
-            (facts.c.revenue * money_factor).label("revenue"),
-            (facts.c.billed * money_factor).label("billed"),
-            missing.label("missing_currency"),
-        )
-        .select_from(facts)
-        .outerjoin(
-            cost_fx,
-            and_(
-                cost_fx.c.currency == facts.c.cost_currency, cost_fx.c.day == day_key(facts.c.day)
-            ),
-        )
-        .outerjoin(
-            money_fx,
-            and_(
-                money_fx.c.currency == facts.c.money_currency,
-                money_fx.c.day == day_key(facts.c.day),
-            ),
-        )
-        .subquery("converted")
-    )
+def _time_sums(tenant_id: str, q: MarginQuery, fx_days: CTE, fx: _Conversion) -> Select[Any]:
+    """Time entries summed per requested group and month, each converted on its own day.
 
-
-def _facts(tenant_id: str, q: MarginQuery) -> Subquery:
-    return union_all(_time_facts(tenant_id, q), _invoice_facts(tenant_id, q)).subquery("facts")
-
-
-def _daily(tenant_id: str, q: MarginQuery, currencies: Sequence[str]) -> Subquery:
-    """Facts summed per group and day, each amount split into one column per currency.
-
-    Summing before converting turns one FX lookup per time entry into one per group and day;
-    `other` counts amounts in a currency outside `currencies` (they have no rate at all).
+    Converting entry by entry (a hash or index lookup on the day) lets the GROUP BY go straight
+    to the few groups asked for; summing per day first would keep a group per day and currency
+    and, on PostgreSQL, far more numeric aggregate states than work_mem holds.
     """
-    facts = _facts(tenant_id, q)
-    keys = [facts.c[_KEY_COLUMNS[g]] for g in q.group_by if g in _KEY_COLUMNS]
-    split: list[Any] = []
-    for i, cur in enumerate(currencies):
-        split += [
-            func.sum(case((facts.c.cost_currency == cur, facts.c.cost))).label(f"cost_{i}"),
-            func.sum(case((facts.c.money_currency == cur, facts.c.revenue))).label(f"revenue_{i}"),
-            func.sum(case((facts.c.money_currency == cur, facts.c.billed))).label(f"billed_{i}"),
-        ]
-    unknown = or_(
-        and_(facts.c.cost_currency.is_not(None), facts.c.cost_currency.not_in(currencies)),
-        and_(facts.c.money_currency.is_not(None), facts.c.money_currency.not_in(currencies)),
-    )
-    return (
-        select(
-            *keys,
-            facts.c.day,
-            *(func.sum(facts.c[m]).label(m) for m in _MEASURES),
-            *split,
-            func.count(case((unknown, 1))).label("other"),
-        )
-        .group_by(*keys, facts.c.day)
-        .subquery("daily")
-    )
-
-
-def _day_factors(
-    tenant_id: str, q: MarginQuery, base: str | None, currencies: Sequence[str]
-) -> Subquery:
-    """One row per day of the period with one factor column per currency (NULL: no rate)."""
-    days = day_series(q.start, q.end)
-    factors = daily_factors(tenant_id, days, q.currency, base or q.currency)
-    return (
-        select(
-            days.c.day,
-            *(
-                func.max(case((factors.c.currency == cur, factors.c.factor))).label(f"f_{i}")
-                for i, cur in enumerate(currencies)
-            ),
-        )
-        .select_from(days)
-        .outerjoin(factors, factors.c.day == days.c.day)
-        .group_by(days.c.day)
-        .subquery("day_factors")
-    )
-
-
-def margin_statement(
-    tenant_id: str, q: MarginQuery, base: str | None, currencies: Sequence[str] = ()
-) -> Select[Any]:
-    """One row per group: the keys, names and summed measures (see the module docstring).
-
-    `base` is the tenant's FX base currency (golden_records.fx.tenant_base), None if it has
-    no rates; `currencies` those it has rates for (`fx_currencies_statement`). Rows where a
-    rate was missing have `missing > 0`; see `missing_rate_statement`.
-    """
-    known = sorted({q.currency, *([base] if base else []), *currencies})
-    daily = _daily(tenant_id, q, known)
-    fx = _day_factors(tenant_id, q, base, known)
-    one: ColumnElement[Any] = literal_column("1.0")
-    zero = literal(0)
-    amounts: dict[str, Any] = {"cost": zero, "revenue": zero, "billed": zero}
-    missing: list[Any] = [daily.c.other > 0]
-    for i, cur in enumerate(known):
-        factor = one if cur == q.currency else fx.c[f"f_{i}"]
-        for amount in amounts:
-            column = daily.c[f"{amount}_{i}"]
-            amounts[amount] = amounts[amount] + func.coalesce(column * factor, zero)
-            if cur != q.currency:
-                missing.append(and_(column.is_not(None), factor.is_(None)))
+    te, p, r = TimeEntryRecord, ProjectRecord, ResourceRecord
+    key_of: dict[MarginGroupBy, Any] = {
+        MarginGroupBy.CLIENT: p.client_id,
+        MarginGroupBy.PROJECT: te.project_id,
+        MarginGroupBy.RESOURCE: te.resource_id,
+        MarginGroupBy.DEPARTMENT: r.department,
+    }
     keys: list[ColumnElement[Any]] = [
-        daily.c[_KEY_COLUMNS[g]] for g in q.group_by if g in _KEY_COLUMNS
+        key_of[g].label(_KEY_COLUMNS[g]) for g in q.group_by if g in key_of
     ]
     if MarginGroupBy.MONTH in q.group_by:
-        keys.append(month_of(daily.c.day).label("month"))
-    sums = [func.sum(daily.c[m]).label(m) for m in _MEASURES]
-    sums += [func.sum(amount).label(name) for name, amount in amounts.items()]
+        keys.append(month_of(te.spent_date).label("month"))
+    billable = and_(te.billable.is_(True), p.billing_type != BillingType.NON_BILLABLE.value)
+    # FILTER, not CASE ... ELSE 0: rows outside it cost no numeric addition.
+    columns = [
+        *keys,
+        func.sum(te.hours).label("hours"),
+        func.sum(te.hours).filter(billable).label("billable_hours"),
+        func.sum(te.hours).filter(te.cost_amount.is_(None)).label("uncosted_hours"),
+        func.sum(te.hours)
+        .filter(and_(te.billable.is_(True), te.revenue_amount.is_(None)))
+        .label("unpriced_hours"),
+        func.sum(fx.convert(te.cost_amount, te.cost_currency)).label("cost"),
+        func.sum(fx.convert(te.revenue_amount, te.revenue_currency)).label("revenue"),
+        cast(null(), Numeric()).label("billed"),
+        func.count()
+        .filter(or_(fx.missing(te.cost_currency), fx.missing(te.revenue_currency)))
+        .label("missing"),
+        func.count().label("facts"),
+    ]
+    return _time_scope(tenant_id, q, fx_days, columns).group_by(*keys)
+
+
+def _invoice_sums(tenant_id: str, q: MarginQuery, fx_days: CTE, fx: _Conversion) -> Select[Any]:
+    i, p = InvoiceRecord, ProjectRecord
+    key_of: dict[MarginGroupBy, Any] = {
+        MarginGroupBy.CLIENT: _invoice_client_id(),
+        MarginGroupBy.PROJECT: i.project_id,
+        MarginGroupBy.RESOURCE: null(),
+        MarginGroupBy.DEPARTMENT: null(),
+    }
+    keys = [key_of[g].label(_KEY_COLUMNS[g]) for g in q.group_by if g in key_of]
+    if MarginGroupBy.MONTH in q.group_by:
+        keys.append(month_of(i.issue_date).label("month"))
+    fee = case((p.billing_type == BillingType.FIXED_FEE.value, i.total_amount), else_=literal(0))
+    columns = [
+        *keys,
+        *(
+            cast(null(), Numeric()).label(m)
+            for m in ("hours", "billable_hours", "uncosted_hours", "unpriced_hours", "cost")
+        ),
+        func.sum(fx.convert(fee, i.currency)).label("revenue"),
+        func.sum(fx.convert(i.total_amount, i.currency)).label("billed"),
+        func.count().filter(fx.missing(i.currency)).label("missing"),
+        func.count().label("facts"),
+    ]
+    # An invoice's person keys are constant NULLs: PostgreSQL refuses to GROUP BY a constant.
+    group_by = [k for k in keys if k.name not in ("resource_id", "department")]
+    return _invoice_scope(tenant_id, q, fx_days, columns).group_by(*group_by)
+
+
+_MEASURES = (
+    "hours",
+    "billable_hours",
+    "uncosted_hours",
+    "unpriced_hours",
+    "cost",
+    "revenue",
+    "billed",
+    "missing",
+)
+
+
+def margin_statement(tenant_id: str, q: MarginQuery, factors: DailyFactors) -> Select[Any]:
+    """One row per group: the keys, names and summed measures (see the module docstring).
+
+    `factors` is the FX table of the period (golden_records.fx.daily_factors, to
+    `q.currency`). Rows where a rate was missing have `missing > 0`; see
+    `missing_rate_statement`.
+    """
+    fx_days = _fx_days(factors)
+    fx = _Conversion(factors, fx_days)
+    facts = union_all(
+        _time_sums(tenant_id, q, fx_days, fx), _invoice_sums(tenant_id, q, fx_days, fx)
+    ).subquery("facts")
+    keys: list[ColumnElement[Any]] = [
+        facts.c[_KEY_COLUMNS[g]] for g in q.group_by if g in _KEY_COLUMNS
+    ]
+    if MarginGroupBy.MONTH in q.group_by:
+        keys.append(facts.c.month)
     # HAVING keeps an empty period empty when there are no keys (a bare SUM gives one row).
     grouped = (
-        select(*keys, *sums, func.count(case((or_(*missing), 1))).label("missing"))
-        .select_from(daily)
-        .outerjoin(fx, fx.c.day == day_key(daily.c.day))
+        select(*keys, *(func.sum(facts.c[m]).label(m) for m in _MEASURES))
         .group_by(*keys)
-        .having(func.count() > 0)
+        .having(func.sum(facts.c.facts) > 0)
         .subquery("grouped")
     )
 
@@ -461,43 +476,115 @@ def margin_statement(
     return stmt.order_by(*order)
 
 
-def missing_rate_statement(tenant_id: str, q: MarginQuery, base: str | None) -> Select[Any]:
-    """The earliest (currency, day) whose amount could not be converted."""
-    conv = _converted(tenant_id, q, base)
+def missing_rate_statement(tenant_id: str, q: MarginQuery, factors: DailyFactors) -> Select[Any]:
+    """The earliest (currency, day) of an amount that could not be converted."""
+    te, i = TimeEntryRecord, InvoiceRecord
+    fx_days = _fx_days(factors)
+    fx = _Conversion(factors, fx_days)
+    unconverted = union_all(
+        *(
+            _time_scope(
+                tenant_id, q, fx_days, [currency.label("currency"), te.spent_date.label("day")]
+            ).where(fx.missing(currency))
+            for currency in (te.cost_currency, te.revenue_currency)
+        ),
+        _invoice_scope(
+            tenant_id, q, fx_days, [i.currency.label("currency"), i.issue_date.label("day")]
+        ).where(fx.missing(i.currency)),
+    ).subquery("unconverted")
     return (
-        select(conv.c.missing_currency, conv.c.day)
-        .where(conv.c.missing_currency.is_not(None))
-        .order_by(conv.c.day, conv.c.missing_currency)
+        select(unconverted.c.currency, unconverted.c.day)
+        .order_by(unconverted.c.day, unconverted.c.currency)
         .limit(1)
     )
 
 
-def fx_currencies_statement(tenant_id: str) -> Select[str, str]:
-    """(currency, base) pairs the tenant has rates for."""
-    return select(FxRate.currency, FxRate.base).where(FxRate.tenant_id == tenant_id).distinct()
+def fx_rates_statement(tenant_id: str, q: MarginQuery) -> Select[date, str, Decimal, str]:
+    """The tenant's rates that can be in force during the period: those dated in it, and per
+    currency the latest one dated before it."""
+    later = aliased(FxRate)
+    in_force_at_start = (
+        select(func.max(later.valid_from))
+        .where(
+            later.tenant_id == FxRate.tenant_id,
+            later.currency == FxRate.currency,
+            later.valid_from <= q.start,
+        )
+        .scalar_subquery()
+    )
+    return select(FxRate.valid_from, FxRate.currency, FxRate.rate_to_base, FxRate.base).where(
+        FxRate.tenant_id == tenant_id,
+        FxRate.valid_from <= q.end,
+        FxRate.valid_from >= func.coalesce(in_force_at_start, q.start),
+    )
+
+
+# PostgreSQL's default (4MB) makes the planner sort a million entries on disk rather than
+# hash them into the few groups asked for. Per sort or hash node and process, for one query.
+WORK_MEM = "64MB"
+
+
+class _local_setting(FunctionElement[str]):
+    """`SET LOCAL name = value` as an expression (PostgreSQL's set_config); NULL elsewhere."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_local_setting)
+def _local_setting_default(element: _local_setting, compiler: Any, **kw: Any) -> str:
+    return f"set_config({compiler.process(element.clauses, **kw)}, true)"
+
+
+@compiles(_local_setting, "sqlite")
+def _local_setting_sqlite(element: _local_setting, compiler: Any, **kw: Any) -> str:
+    return "NULL"
+
+
+def local_settings_statement(work_mem: str = WORK_MEM) -> Select[str, str]:
+    """Margin's PostgreSQL settings until the end of the current transaction (a no-op query on
+    SQLite): `work_mem`, and custom plans only. After five runs of one prepared statement on a
+    connection PostgreSQL may switch to a generic plan, which does not see the period's dates
+    and measured twice as slow here."""
+    return select(
+        _local_setting("work_mem", work_mem),
+        _local_setting("plan_cache_mode", "force_custom_plan"),
+    )
 
 
 Execute = Callable[[Executable], Awaitable[Sequence[Row[Any]]]]
 
 
-async def compute_margin(execute: Execute, tenant_id: str, q: MarginQuery) -> list[MarginRow]:
+async def compute_margin(
+    execute: Execute, tenant_id: str, q: MarginQuery, *, work_mem: str | None = WORK_MEM
+) -> list[MarginRow]:
     """Run the margin query through `execute` (e.g. `Context.execute`) and shape the rows.
 
-    Raises MissingFxRate when any amount in the period has no rate to the reporting currency.
+    `work_mem` (PostgreSQL; with custom plans, see `local_settings_statement`) holds for the
+    rest of the caller's transaction; None keeps the server's settings. Raises MissingFxRate
+    when any amount in the period has no rate to the reporting currency.
     """
-    pairs = [tuple(row) for row in await execute(fx_currencies_statement(tenant_id))]
-    bases = sorted({row[1] for row in pairs})
-    base = bases[0] if len(bases) == 1 else None
+    if work_mem is not None:
+        await execute(local_settings_statement(work_mem))
+    rates = [
+        DatedRate(valid_from=_as_date(day), currency=cur, rate_to_base=Decimal(str(rate)), base=b)
+        for day, cur, rate, b in map(tuple, await execute(fx_rates_statement(tenant_id, q)))
+    ]
+    bases = sorted({r.base for r in rates})
     if len(bases) > 1:
         raise ConfigurationError(f"tenant {tenant_id!r} has FX rates against {bases}")
-    currencies = sorted({row[0] for row in pairs})
-    rows = await execute(margin_statement(tenant_id, q, base, currencies))
+    factors = daily_factors(rates, q.start, q.end, q.currency)
+    rows = await execute(margin_statement(tenant_id, q, factors))
     if any(row.missing for row in rows):
-        found = await execute(missing_rate_statement(tenant_id, q, base))
-        currency, day = found[0]._mapping["missing_currency"], found[0]._mapping["day"]
-        day = day if isinstance(day, date) else date.fromisoformat(str(day))
-        raise MissingFxRate(currency, day, q.currency)
+        found = await execute(missing_rate_statement(tenant_id, q, factors))
+        currency, day = found[0]._mapping["currency"], found[0]._mapping["day"]
+        raise MissingFxRate(currency, _as_date(day), q.currency)
     return [_shape(row, q) for row in rows]
+
+
+def _as_date(value: Any) -> date:
+    # SQLite hands dates back as ISO text from a UNION or a raw column.
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _decimal(value: Any) -> Decimal:
