@@ -85,6 +85,7 @@ class Runner:
     """The three ways of producing the nested payload, against one seeded database."""
 
     def __init__(self, engine: AsyncEngine, url: str) -> None:
+        from hub.limits import security_extensions
         from schema import build_schema
 
         self.engine = engine
@@ -92,7 +93,8 @@ class Runner:
         self.settings = Settings(database_url=url, max_page_size=1000)
         # The app validates each tenant's configuration once at start-up, not per request.
         self.tenant = TenantConfig.default(DEFAULT_TENANT)
-        self.schema = build_schema()
+        # The schema as the app builds it: with its depth/alias/token limits and their cache.
+        self.schema = build_schema(security_extensions(self.settings))
         count_sql_statements(engine)
 
     async def graphql(self, first: int, *, naive: bool = False) -> str:
