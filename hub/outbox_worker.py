@@ -196,6 +196,8 @@ class OutboxWorker:
 
     async def run(self) -> None:
         while True:
+            # Cleared before claiming, so a wake-up that arrives during the batch is kept.
+            self._wakeup.clear()
             try:
                 handled = await self.run_batch()
             except asyncio.CancelledError:
@@ -204,13 +206,12 @@ class OutboxWorker:
                 log.exception("outbox batch failed; retrying")
                 handled = 0
             if handled == 0:
-                self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self.options.idle_poll_seconds)
 
     async def drain(self, *, within: float = 60.0) -> int:
-        """Process rows until none is due now; returns how many were handled. Rows waiting
-        for a backoff later than `within` seconds are left for a later run."""
+        """Process rows until none is open (waiting out backoffs), or for `within` seconds at
+        most; returns how many were handled. What is still open then waits for a later run."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         total = 0

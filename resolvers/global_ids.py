@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 
 from golden_records.errors import InvalidId
 from golden_records.models import (
@@ -35,7 +36,9 @@ MAX_PK = 2**63 - 1
 TYPE_NAMES: dict[type[GoldenRecord], str] = {model: name for name, model in MODELS.items()}
 
 
+@functools.lru_cache(maxsize=65536)
 def encode_global_id(type_name: str, pk: int) -> str:
+    # Cached: a nested read encodes the same few thousand IDs on every request.
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
