@@ -59,11 +59,13 @@ def model_for(entity_type: EntityType | str) -> type[GoldenRecord]:
     return GOLDEN_MODELS[EntityType(entity_type)]
 
 
-def _data_columns(model: type[GoldenRecord]) -> list[str]:
+def data_columns(model: type[GoldenRecord]) -> list[str]:
+    """The model's value columns (not keys, tenant, version or timestamps)."""
     return [c.name for c in model.__table__.c if c.name not in _BOOKKEEPING]
 
 
-def _as_column(model: type[GoldenRecord], name: str, value: Any) -> Any:
+def as_column(model: type[GoldenRecord], name: str, value: Any) -> Any:
+    """A JSON-safe value (ISO date, decimal string) as column `name`'s Python type."""
     column = model.__table__.c[name]
     if value is None:
         return None
@@ -132,7 +134,7 @@ async def snapshot(
     return {
         "id": row.id,
         "merged_into_id": row.merged_into_id,
-        "attributes": {c: getattr(row, c) for c in _data_columns(model)},
+        "attributes": {c: getattr(row, c) for c in data_columns(model)},
         "crosswalks": [f"{system}:{external_id}" for system, external_id in crosswalks],
         "source_record_ids": [s.id for s in sources],
     }
@@ -168,9 +170,9 @@ def _source_values(
     source: SourceRecord,
     refs: dict[tuple[str, str, str], int],
 ) -> SourceValues:
-    columns = set(_data_columns(model))
+    columns = set(data_columns(model))
     attributes = {
-        k: _as_column(model, k, v)
+        k: as_column(model, k, v)
         for k, v in source.attributes.items()
         if k in columns and v is not None
     }
@@ -213,7 +215,7 @@ async def recompute(
         )
     }
     changed = False
-    for column in _data_columns(model):
+    for column in data_columns(model):
         old = lineage.get(column)
         hub_held = old is not None and old.source_record_id is None
         if column in result.attributes and not hub_held:
@@ -433,9 +435,7 @@ async def unmerge(
     if target is None:
         # Required columns start as the current record's; recompute replaces what the source has.
         values = {
-            c: getattr(current, c)
-            for c in _data_columns(model)
-            if not model.__table__.c[c].nullable
+            c: getattr(current, c) for c in data_columns(model) if not model.__table__.c[c].nullable
         }
         target = model(tenant_id=tenant_id, version=1, created_at=now, updated_at=now, **values)
         session.add(target)

@@ -75,10 +75,15 @@ REFERENCE_ATTRIBUTES = frozenset(
 )
 
 
+def camel_case(name: str) -> str:
+    """A canonical attribute as GraphQL spells its field: `end_date` -> `endDate`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
 def input_field(attribute: str) -> str:
-    """The GraphQL input field of a canonical attribute: `end_date` -> `endDate`."""
-    head, *rest = attribute.split("_")
-    name = head + "".join(part.capitalize() for part in rest)
+    """The GraphQL input field of a canonical attribute (`client` -> `clientId`)."""
+    name = camel_case(attribute)
     return name + "Id" if attribute in REFERENCE_ATTRIBUTES else name
 
 

@@ -41,6 +41,10 @@ REFERENCES: dict[tuple[EntityType, str], EntityType] = {
     (E.ASSIGNMENT, "project"): E.PROJECT,
     (E.ASSIGNMENT, "resource"): E.RESOURCE,
 }
+# The same by attribute alone (each attribute name points at one entity type wherever it is).
+REFERENCE_TARGETS: dict[str, EntityType] = {
+    attr: target for (_, attr), target in REFERENCES.items()
+}
 
 
 class WriteAction(StrEnum):

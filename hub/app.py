@@ -29,7 +29,7 @@ from hub.limits import BodySizeLimitMiddleware, security_extensions
 from hub.logging import REQUEST_ID_SCOPE_KEY, RequestIdMiddleware
 from hub.outbox import outbox_depth
 from hub.outbox_models import EXCEPTION_QUEUE, WriteBackStatus
-from hub.outbox_worker import OutboxWorker, WorkerOptions, survivorship_for
+from hub.outbox_worker import OutboxWorker, WorkerOptions
 from hub.settings import Settings, get_settings
 from hub.sync_schedule import SyncSchedule
 from hub.telemetry import Telemetry, install_telemetry
@@ -137,7 +137,6 @@ def create_app(
             sessions,
             tenants,
             options=WorkerOptions.from_env(),
-            survivorship=survivorship_for,
             telemetry=telemetry,
         )
         if settings.outbox_worker

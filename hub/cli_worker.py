@@ -28,7 +28,7 @@ def worker(
     """Send accepted write-backs from the outbox to the systems that own each field."""
     from hub.db import create_engine, session_maker
     from hub.logging import configure_logging
-    from hub.outbox_worker import OutboxWorker, WorkerOptions, survivorship_for
+    from hub.outbox_worker import OutboxWorker, WorkerOptions
     from hub.tenants import TenantRegistry
 
     settings = get_settings()
@@ -41,7 +41,6 @@ def worker(
             session_maker(engine),
             tenants,
             options=WorkerOptions.from_env(),
-            survivorship=survivorship_for,
         )
         try:
             if once:

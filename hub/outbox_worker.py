@@ -25,12 +25,11 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Date, Numeric, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import (
@@ -47,9 +46,10 @@ from golden_records.canonical import EntityType
 from golden_records.errors import CrosswalkError
 from golden_records.models import Crosswalk, SourceRecord
 from golden_records.survivorship import SurvivorshipConfig
+from golden_records.write_plan import REFERENCE_TARGETS
 from hub import audit
 from hub.audit import json_value
-from hub.outbox import claim, now_utc, same_value
+from hub.outbox import OPEN, claim, now_utc, same_value
 from hub.outbox_models import WriteBack, WriteBackStatus
 from hub.sync import REQUIRED_DEFAULTS, stored_attributes, tenant_connectors
 from hub.telemetry import Telemetry
@@ -58,16 +58,6 @@ from hub.tenants import TenantConfig, TenantRegistry
 log = logging.getLogger(__name__)
 
 WORKER_ACTOR = "outbox-worker"
-# Reference attributes of the canonical model: attribute -> the entity type it points at.
-REFERENCES: dict[str, EntityType] = {
-    "client": EntityType.CLIENT,
-    "parent": EntityType.CLIENT,
-    "account_owner": EntityType.RESOURCE,
-    "project_manager": EntityType.RESOURCE,
-    "manager": EntityType.RESOURCE,
-    "resource": EntityType.RESOURCE,
-    "project": EntityType.PROJECT,
-}
 
 WriterFactory = Callable[[httpx.AsyncClient, TenantConfig], Mapping[str, SystemWriter]]
 SurvivorshipFor = Callable[[TenantConfig], SurvivorshipConfig]
@@ -227,9 +217,7 @@ class OutboxWorker:
     async def _has_open_rows(self) -> bool:
         async with self.sessions() as session:
             row = await session.scalar(
-                select(WriteBack.id)
-                .where(WriteBack.status.in_((WriteBackStatus.PENDING, WriteBackStatus.IN_FLIGHT)))
-                .limit(1)
+                select(WriteBack.id).where(WriteBack.status.in_(OPEN)).limit(1)
             )
         return row is not None
 
@@ -351,7 +339,7 @@ class OutboxWorker:
         """The row's values with references turned into this system's IDs."""
         fields: dict[str, Any] = {}
         for attribute, value in row.fields.items():
-            target = REFERENCES.get(attribute)
+            target = REFERENCE_TARGETS.get(attribute)
             if target is None or value is None:
                 fields[attribute] = value
                 continue
@@ -615,9 +603,9 @@ async def _new_golden(session: AsyncSession, row: WriteBack, result: WriteResult
     columns = set(model.__table__.c.keys())
     values: dict[str, Any] = dict(REQUIRED_DEFAULTS.get(EntityType(row.entity_type), {}))
     for attribute, value in row.fields.items():
-        column = f"{attribute}_id" if attribute in REFERENCES else attribute
+        column = f"{attribute}_id" if attribute in REFERENCE_TARGETS else attribute
         if column in columns:
-            values[column] = as_column(model.__table__.c[column], value)
+            values[column] = golden_store.as_column(model, column, value)
     golden = model(tenant_id=row.tenant_id, **values)
     session.add(golden)
     await session.flush()
@@ -631,12 +619,3 @@ async def _reprice_resource(session: AsyncSession, row: WriteBack) -> None:
     resource = row.fields.get("resource")
     if resource is not None:
         await reprice(session, row.tenant_id, resource_ids=[int(resource)])
-
-
-def as_column(column: Any, value: Any) -> Any:
-    """An outbox (JSON) value as the column's Python type."""
-    if isinstance(value, str) and isinstance(column.type, Date):
-        return date.fromisoformat(value)
-    if value is not None and isinstance(column.type, Numeric):
-        return Decimal(str(value))
-    return value

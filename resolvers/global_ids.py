@@ -34,6 +34,8 @@ MODELS: dict[str, type[GoldenRecord]] = {
 MAX_PK = 2**63 - 1
 
 TYPE_NAMES: dict[type[GoldenRecord], str] = {model: name for name, model in MODELS.items()}
+# Entity type -> GraphQL type name ("client" -> "Client").
+ENTITY_TYPE_NAMES = {model.entity_type: name for name, model in MODELS.items()}
 
 
 @functools.lru_cache(maxsize=65536)

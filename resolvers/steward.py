@@ -28,7 +28,7 @@ from golden_records.models import SourceRecord
 from golden_records.systems import get_system
 from hub.matching_service import audit_change
 from resolvers.admin import principal
-from resolvers.global_ids import MODELS, decode_global_id, encode_global_id
+from resolvers.global_ids import ENTITY_TYPE_NAMES, MODELS, decode_global_id, encode_global_id
 from resolvers.pagination import page_size
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 CANDIDATE_TYPE = "MatchCandidate"
 MAX_REASON = 2000
-TYPE_NAME = {m.entity_type: name for name, m in MODELS.items()}
+TYPE_NAME = ENTITY_TYPE_NAMES
 
 
 @dataclass(frozen=True, slots=True)

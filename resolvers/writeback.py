@@ -36,8 +36,15 @@ from golden_records.models import (
     Lineage,
     SourceRecord,
 )
-from golden_records.validation import CostRateInForce, RateCard, validate_write
+from golden_records.validation import (
+    CostRateInForce,
+    RateCard,
+    camel_case,
+    input_field,
+    validate_write,
+)
 from golden_records.write_plan import (
+    REFERENCE_TARGETS,
     ReferencedRecord,
     SystemWrite,
     WriteAction,
@@ -48,7 +55,6 @@ from hub import audit
 from hub.audit import json_value
 from hub.outbox import QueuedWrite, enqueue, rows_of, wait_for
 from hub.outbox_models import MutationRequest, WriteBack
-from hub.outbox_worker import REFERENCES, as_column
 from hub.sync import REFS_KEY, REQUIRED_DEFAULTS, configured_systems
 from resolvers.admin import principal
 from resolvers.global_ids import MODELS, TYPE_NAMES, decode_typed_id
@@ -78,11 +84,11 @@ def _undeliverable(ctx: Context, plan: WritePlan) -> list[CrosswalkError]:
     configured = configured_systems(ctx.tenant)
     problems: list[CrosswalkError] = []
     for write in plan.writes:
-        field = _camel(sorted(write.fields)[0]) if write.fields else None
+        field = camel_case(sorted(write.fields)[0]) if write.fields else None
         if write.system not in configured:
             problems.append(
                 SystemNotConfigured(
-                    f"{write.system} owns {', '.join(map(_camel, sorted(write.fields)))} here, "
+                    f"{write.system} owns {', '.join(map(camel_case, sorted(write.fields)))} here, "
                     f"but tenant {ctx.tenant_id!r} has no {write.system} base_url and "
                     "credentials in its tenant file; configure it before writing these fields.",
                     field=field,
@@ -94,10 +100,10 @@ def _undeliverable(ctx: Context, plan: WritePlan) -> list[CrosswalkError]:
             problems.append(
                 NotWritable(
                     f"{write.system} owns {write.entity_type.value} "
-                    f"{', '.join(map(_camel, refused))} for this tenant, but its API cannot "
+                    f"{', '.join(map(camel_case, refused))} for this tenant, but its API cannot "
                     "store it; make the field hub-owned (`null` in the tenant's ownership) or "
                     "give it to a system that can.",
-                    field=_camel(refused[0]),
+                    field=camel_case(refused[0]),
                 )
             )
     return problems
@@ -131,9 +137,9 @@ def entity_of(type_name: str) -> EntityType:
 def current_values(row: GoldenRecord) -> dict[str, Any]:
     """The golden row's values under canonical attribute names (`client_id` -> `client`)."""
     values: dict[str, Any] = {}
-    for column in _data_columns(type(row)):
+    for column in golden_store.data_columns(type(row)):
         attribute = column.removesuffix("_id")
-        if column.endswith("_id") and attribute in REFERENCES:
+        if column.endswith("_id") and attribute in REFERENCE_TARGETS:
             values[attribute] = getattr(row, column)
         else:
             values[column] = getattr(row, column)
@@ -160,20 +166,18 @@ async def _resolve_references(
     ctx: Context, entity_type: EntityType, values: dict[str, Any], *, self_id: int | None
 ) -> None:
     """Reference inputs arrive as global IDs; make them the live golden IDs they stand for."""
-    for attribute, target in REFERENCES.items():
+    for attribute, target in REFERENCE_TARGETS.items():
         value = values.get(attribute)
         if attribute not in values or value is None or isinstance(value, int):
             continue
-        input_field = _camel(attribute) + "Id"
-        pk = decode_typed_id(
-            str(value), TYPE_NAMES[golden_store.model_for(target)], field=input_field
-        )
+        field = input_field(attribute)
+        pk = decode_typed_id(str(value), TYPE_NAMES[golden_store.model_for(target)], field=field)
         try:
             live = await golden_store.resolve(ctx.session, ctx.tenant_id, target, pk)
         except NotFound:
-            raise NotFound(f"No {target.value} with ID {value}.", field=input_field) from None
+            raise NotFound(f"No {target.value} with ID {value}.", field=field) from None
         if entity_type == target and live.id == self_id:
-            raise ValidationFailed("A record cannot point at itself.", field=input_field)
+            raise ValidationFailed("A record cannot point at itself.", field=field)
         values[attribute] = live.id
 
 
@@ -183,7 +187,7 @@ async def _referenced(
     """Every record the write may point at, with its crosswalks (to create it where missing)."""
     found: dict[tuple[EntityType, int], ReferencedRecord] = {}
     for source in (values, current or {}):
-        for attribute, target in REFERENCES.items():
+        for attribute, target in REFERENCE_TARGETS.items():
             golden_id = source.get(attribute)
             if not isinstance(golden_id, int) or (target, golden_id) in found:
                 continue
@@ -265,7 +269,7 @@ async def _base_values(ctx: Context, write: SystemWrite) -> dict[str, Any]:
     refs = attributes.get(REFS_KEY) or {}
     base: dict[str, Any] = {}
     for attribute in write.fields:
-        if attribute in REFERENCES:
+        if attribute in REFERENCE_TARGETS:
             ref = refs.get(f"{attribute}_id")
             base[attribute] = ref["external_id"] if ref else None
         else:
@@ -389,7 +393,7 @@ async def _store_hub_fields(
         return
     model = golden_store.model_for(entity_type)
     columns = {
-        _column(a): as_column(model.__table__.c[_column(a)], v) for a, v in hub_fields.items()
+        _column(a): golden_store.as_column(model, _column(a), v) for a, v in hub_fields.items()
     }
     await ctx.session.execute(
         update(model)
@@ -434,7 +438,7 @@ async def _insert_golden(ctx: Context, entity_type: EntityType, values: Mapping[
     for attribute, value in values.items():
         column = _column(attribute)
         if column in model.__table__.c:
-            columns[column] = as_column(model.__table__.c[column], value)
+            columns[column] = golden_store.as_column(model, column, value)
     row = model(tenant_id=ctx.tenant_id, version=1, **columns)
     ctx.session.add(row)
     await ctx.session.flush()
@@ -593,20 +597,6 @@ def _version_conflict(type_name: str, actual: int | None, expected: int | None) 
     )
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
 def _column(attribute: str) -> str:
     """The golden table's column for a canonical attribute (`client` -> `client_id`)."""
-    return f"{attribute}_id" if attribute in REFERENCES else attribute
-
-
-_BOOKKEEPING = frozenset(
-    {"id", "tenant_id", "version", "created_at", "updated_at", "merged_into_id"}
-)
-
-
-def _data_columns(model: type[GoldenRecord]) -> list[str]:
-    return [c.name for c in model.__table__.c if c.name not in _BOOKKEEPING]
+    return f"{attribute}_id" if attribute in REFERENCE_TARGETS else attribute

@@ -26,13 +26,15 @@ from golden_records.canonical import (
 )
 from golden_records.canonical import EntityType as EntityTypeEnum
 from golden_records.errors import CrosswalkError, Forbidden
+from golden_records.validation import camel_case
+from golden_records.write_plan import REFERENCE_TARGETS
 from hub.auth.roles import Permission
 from hub.outbox_models import WriteBack as WriteBackRow
 from hub.outbox_models import WriteBackStatus as WriteBackStatusEnum
 from resolvers import writeback, writeback_queue
 from resolvers.context import Context
 from resolvers.dataloaders import Loaders
-from resolvers.global_ids import MODELS
+from resolvers.global_ids import ENTITY_TYPE_NAMES, MODELS
 from schema.common import PageInfo, utc
 from schema.enums import EntityType
 from schema.mutation import MutationError
@@ -66,14 +68,6 @@ _SYSTEM_STATUS = {
 }
 
 
-TYPE_NAME = {model.entity_type: name for name, model in MODELS.items()}
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
 # -- the queue -------------------------------------------------------------------------------
 
 
@@ -97,13 +91,13 @@ class WriteBack:
     @strawberry.field(description="The values written (guarded ones redacted without the role).")
     def fields(self, info: Info[Context, None]) -> JSON:
         redacted: dict[str, Any] = redact_attributes(info, self.values)
-        return {_camel(k): v for k, v in redacted.items()}  # type: ignore[return-value]
+        return {camel_case(k): v for k, v in redacted.items()}  # type: ignore[return-value]
 
     @strawberry.field(description="The golden record written.")
     async def record(self, info: Info[Context, None]) -> GoldenRecord | None:
         if self.golden_pk is None:
             return None
-        type_name = TYPE_NAME.get(EntityTypeEnum(self.entity_type))
+        type_name = ENTITY_TYPE_NAMES.get(EntityTypeEnum(self.entity_type))
         if type_name is None:
             return None
         found: GoldenRecord | None = await info.context.loaders.by_id(
@@ -159,7 +153,7 @@ def system_writes(outcome: writeback.WriteOutcome) -> list[SystemWrite]:
         SystemWrite(
             system=row.system,
             status=_SYSTEM_STATUS[WriteBackStatusEnum(row.status)],
-            fields=[_camel(f) for f in sorted(row.fields)],
+            fields=[camel_case(f) for f in sorted(row.fields)],
             reason=row.last_error,
             write_back=WriteBack.from_row(row),
         )
@@ -171,7 +165,7 @@ def system_writes(outcome: writeback.WriteOutcome) -> list[SystemWrite]:
             SystemWrite(
                 system="hub",
                 status=SystemWriteStatus.APPLIED,
-                fields=[_camel(f) for f in outcome.hub_fields],
+                fields=[camel_case(f) for f in outcome.hub_fields],
                 reason=None,
                 write_back=None,
             ),
@@ -300,14 +294,6 @@ class UpdateResourceInput:
 
 
 _NOT_VALUES = {"id", "expected_version", "allow_below_cost"}
-# ID inputs that point at other records (`clientId` -> the canonical attribute `client`).
-_REFERENCE_INPUTS = {
-    "client_id",
-    "parent_id",
-    "account_owner_id",
-    "project_manager_id",
-    "manager_id",
-}
 # Inputs whose values need more than the write permission (as reading them does).
 _GUARDED = {
     "date_of_birth": Permission.READ_SENSITIVE,
@@ -338,10 +324,12 @@ def input_values(info: Info[Context, None], data: object) -> dict[str, Any]:
         permission = _GUARDED.get(name)
         if permission is not None and (principal is None or not principal.has(permission)):
             raise Forbidden(
-                f"Writing {_camel(name)} needs the {permission.value} permission.",
-                field=_camel(name),
+                f"Writing {camel_case(name)} needs the {permission.value} permission.",
+                field=camel_case(name),
             )
-        attribute = name.removesuffix("_id") if name in _REFERENCE_INPUTS else name
+        # ID inputs point at other records (`client_id` -> the canonical attribute `client`).
+        reference = name.removesuffix("_id")
+        attribute = reference if name.endswith("_id") and reference in REFERENCE_TARGETS else name
         values[attribute] = _plain(value)
     return values
 
@@ -595,7 +583,7 @@ class WriteBackQuery:
         return [
             OwnershipRule(
                 entity_type=rule.entity_type,
-                field=_camel(rule.attribute),
+                field=camel_case(rule.attribute),
                 owner=rule.owner,
                 survivorship=list(rule.strategies),
             )
@@ -616,7 +604,7 @@ class WriteBackQuery:
             error = MutationError(
                 code="VALIDATION",
                 field="input",
-                message="Give exactly one of: " + ", ".join(_camel(n) for n in _PLANNED) + ".",
+                message="Give exactly one of: " + ", ".join(camel_case(n) for n in _PLANNED) + ".",
             )
             return WritePlan(writes=[], hub_fields=[], errors=[error])
         name, data = given[0]
@@ -640,12 +628,12 @@ class WriteBackQuery:
                     entity_type=w.entity_type,
                     action=w.action.value,
                     external_id=w.external_id,
-                    fields=[_camel(f) for f in sorted(w.fields)],
+                    fields=[camel_case(f) for f in sorted(w.fields)],
                     depends_on=w.depends_on,
                 )
                 for w in (plan.writes if plan is not None and not outcome.errors else ())
             ],
-            hub_fields=[_camel(f) for f in sorted(plan.hub_fields)] if plan else [],
+            hub_fields=[camel_case(f) for f in sorted(plan.hub_fields)] if plan else [],
             errors=[MutationError.from_error(e) for e in outcome.errors],
         )
 
