@@ -56,11 +56,14 @@ def _settings(host: str | None = None, port: int | None = None) -> Settings:
 
 def _serve(settings: Settings, *, graphiql_api_key: str | None = None) -> None:
     from hub.app import create_app
+    from hub.gc_tuning import freeze_startup_objects
     from hub.logging import configure_logging
 
     configure_logging(settings.log_level)
+    app = create_app(settings, graphiql_api_key=graphiql_api_key)
+    freeze_startup_objects()
     uvicorn.run(
-        create_app(settings, graphiql_api_key=graphiql_api_key),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),

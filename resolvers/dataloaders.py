@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiodataloader import DataLoader
 from sqlalchemy import ColumnElement, Row, Select, and_, select
@@ -36,33 +36,27 @@ class Loaders:
         self._cache: dict[Hashable, DataLoader[Any, Any]] = {}
         # Set by the executor for a query operation; None (every column) for anything else.
         self.selected: SelectedFields | None = None
-        # strawberry field -> {id(object): what the field's resolver returns for it now},
-        # filled by the prefetch for argument-free relations, read by the executor. Plain
-        # ints and existing values: thousands of entries without work for the garbage
-        # collector. `_prefetched_objects` keeps those objects alive, so no other object can
-        # take one of their IDs while the request lasts.
-        self.prefetched: dict[object, dict[int, Any]] = {}
-        self._prefetched_objects: list[Sequence[Any]] = []
-
-    def remember(self, field: object, objects: Sequence[Any], values: Sequence[Any]) -> None:
-        """Record `values[i]` as what `field` resolves to on `objects[i]` (see `prefetched`)."""
-        self._prefetched_objects.append(objects)
-        known = self.prefetched.setdefault(field, {})
-        for obj, value in zip(objects, values, strict=True):
-            if not isinstance(value, BaseException):
-                known[id(obj)] = value
+        # Values the look-ahead prefetch (`resolvers.prefetch`) loaded for a whole level at
+        # once, per loader and key: what the loader would give for the key, without a future
+        # per key. The resolvers and the executor read them before asking the loader.
+        self.loaded: dict[DataLoader[Any, Any], dict[Any, Any]] = {}
 
     def clear(self) -> None:
         """Forget every loaded value (after a write, so later reads see the new rows)."""
         self._cache.clear()
-        self.prefetched.clear()
-        self._prefetched_objects.clear()
+        # Emptied, not only dropped: the executor keeps references to these maps.
+        for values in self.loaded.values():
+            values.clear()
+        self.loaded.clear()
+
+    def columns(self, model: type[GoldenRecord], build: Build) -> list[ColumnElement[Any]] | None:
+        """The columns of `model` that `build`'s objects need in this request (None: all)."""
+        return needed_columns(model.__table__, getattr(build, "__self__", None), self.selected)
 
     def _golden_select(self, model: type[GoldenRecord], build: Build) -> Select[Any]:
         """SELECT of the columns `build`'s objects need in this request (all when unknown)."""
-        table = model.__table__
-        columns = needed_columns(table, getattr(build, "__self__", None), self.selected)
-        return select(table) if columns is None else select(*columns)
+        columns = self.columns(model, build)
+        return select(model.__table__) if columns is None else select(*columns)
 
     def by_id(self, model: type[GoldenRecord], build: Build) -> DataLoader[int, Any]:
         """Golden records by primary key, following merges to the survivor; None if absent."""
@@ -73,20 +67,14 @@ class Loaders:
 
             statement = self._golden_select(model, build)
 
+            build_rows = _rows_builder(build)
+
             async def load(keys: list[int]) -> list[Any]:
                 found = await load_survivors(ctx, model, keys, statement)
-                built: dict[int, Any] = {}  # several keys may share one survivor
-                result: list[Any] = []
-                for k in keys:
-                    row = found.get(k)
-                    if row is None:
-                        result.append(None)
-                        continue
-                    obj = built.get(row.id)
-                    if obj is None:
-                        obj = built[row.id] = build(row)
-                    result.append(obj)
-                return result
+                # Several keys may share one survivor (the same row): one object for it.
+                rows = {id(row): row for row in found.values()}
+                built = dict(zip(rows, build_rows(list(rows.values())), strict=True))
+                return [None if (row := found.get(k)) is None else built[id(row)] for k in keys]
 
             loader = self._cache[key] = DataLoader(load)
         return loader
@@ -185,17 +173,28 @@ class Loaders:
         keyed = base.add_columns(column.label("_parent_key"))
         # A nested list never holds more than a page, so one deep query stays bounded.
         cap = ctx.settings.max_page_size
+        build_rows = _rows_builder(build)
 
         async def load(keys: list[int]) -> list[list[Any]]:
             groups: dict[int, list[Any]] = defaultdict(list)
-            for row in await ctx.execute(keyed.where(column.in_(set(keys)))):
+            rows = await ctx.execute(keyed.where(column.in_(set(keys))))
+            for row, obj in zip(rows, build_rows(rows), strict=True):
                 # The key is the last column (added above); by position, cheaper than by name.
                 group = groups[row[-1]]
                 if len(group) < cap:
-                    group.append(build(row))
+                    group.append(obj)
             return [groups.get(k, []) for k in keys]
 
         return DataLoader(load)
+
+
+def _rows_builder(build: Build) -> Callable[[Sequence[Row[Any]]], list[Any]]:
+    """`build` for all the rows of one result: the type's `from_rows` where it has one (golden
+    types look their row layout up once per result, not per row), else row by row."""
+    build_rows = getattr(getattr(build, "__self__", None), "from_rows", None)
+    if callable(build_rows):
+        return cast(Callable[[Sequence[Row[Any]]], list[Any]], build_rows)
+    return lambda rows: [build(row) for row in rows]
 
 
 async def load_survivors(
@@ -210,36 +209,38 @@ async def load_survivors(
     and `merged_into_id`.
     """
     table = model.__table__
-    base = (select(table) if statement is None else statement).where(
-        table.c.tenant_id == ctx.tenant_id
-    )
+    selected = select(table) if statement is None else statement
+    base = selected.where(table.c.tenant_id == ctx.tenant_id)
+    # By position: a Row's attribute access by name costs ~20 times an index.
+    names = [c.name for c in selected.selected_columns]
+    at_id, at_merged = names.index("id"), names.index("merged_into_id")
     wanted = set(keys)
-    rows = {r.id: r for r in await ctx.execute(base.where(table.c.id.in_(wanted)))}
+    rows = {r[at_id]: r for r in await ctx.execute(base.where(table.c.id.in_(wanted)))}
     result: dict[int, Row[Any]] = {}
     pending: dict[int, int] = {}  # requested key -> ID to look at next
     for k in wanted:
         row = rows.get(k)
         if row is None:
             continue
-        if row.merged_into_id is None:
+        if row[at_merged] is None:
             result[k] = row
         else:
-            pending[k] = row.merged_into_id
+            pending[k] = row[at_merged]
     for _ in range(MAX_MERGE_HOPS):
         if not pending:
             break
         missing = {t for t in pending.values() if t not in rows}
         if missing:
             for r in await ctx.execute(base.where(table.c.id.in_(missing))):
-                rows[r.id] = r
+                rows[r[at_id]] = r
         following: dict[int, int] = {}
         for k, target in pending.items():
             row = rows.get(target)
             if row is None:
                 continue
-            if row.merged_into_id is None:
+            if row[at_merged] is None:
                 result[k] = row
             else:
-                following[k] = row.merged_into_id
+                following[k] = row[at_merged]
         pending = following
     return result

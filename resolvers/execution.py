@@ -23,6 +23,8 @@ For a query it also tells the request's loaders which fields the operation selec
 
 from __future__ import annotations
 
+import functools
+import keyword
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -52,6 +54,7 @@ from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 from resolvers.columns import selected_fields
+from resolvers.related import relation_of
 
 # (attribute name, output coercion, the Python type coercion returns unchanged) for a plain
 # field; None for any other field.
@@ -69,9 +72,22 @@ _NOT_LOADED = object()
 
 
 class _Relation:
-    """How to complete a lean relation field: its type's shape and the Python class expected."""
+    """How to complete a lean relation field: its type's shape and the Python class expected.
 
-    __slots__ = ("definition", "field_def", "item_type", "list", "object_type", "origin")
+    Made per selection and request, so it also keeps what is the same for every object of
+    the selection: the sub-selection, and the prefetched values of its loader.
+    """
+
+    __slots__ = (
+        "declared",
+        "field_def",
+        "item_type",
+        "known",
+        "list",
+        "object_type",
+        "origin",
+        "subfields",
+    )
 
     def __init__(
         self,
@@ -82,16 +98,109 @@ class _Relation:
         origin: type,
     ) -> None:
         self.field_def = field_def
-        self.definition = field_def.extensions.get("strawberry-definition")
+        definition = field_def.extensions.get("strawberry-definition")
+        resolver = getattr(definition, "base_resolver", None)
+        # Declared with `to_one` / `to_many`: the prefetch may have loaded its values.
+        self.declared = relation_of(resolver.wrapped_func) if resolver is not None else None
         self.list = is_list
         self.item_type = item_type  # the list's item type (NonNull or not); the field's if no list
         self.object_type = object_type
         self.origin = origin
+        self.subfields: GroupedFieldSet | None = None
+        # key -> value, from `Loaders.loaded`, once the prefetch has loaded any.
+        self.known: dict[Any, Any] | None = None
 
 
 # What to do for one field of a selection: (response name, its field nodes, the plain
 # reader or None, the lean relation or None); neither means graphql-core's `execute_field`.
 _FieldPlan = tuple[str, FieldDetailsList, _Plain, "_Relation | None"]
+
+
+class _SelectionPlan:
+    """What to do for each field of one selection on one object type.
+
+    The plain fields whose values pass as they are (a str for String or ID, a bool for
+    Boolean, or None where the field is nullable) are read together, by one function made
+    for the selection (`_together`); an object with any other value in them goes field by
+    field (`fields`), so graphql-core coerces it or reports the error.
+    """
+
+    __slots__ = ("fields", "order", "read_together", "rest")
+
+    def __init__(self, fields: list[_FieldPlan], nullable: dict[str, bool]) -> None:
+        self.fields = fields
+        together = tuple(
+            (f[0], f[2][0], f[2][2], nullable[f[0]])
+            for f in fields
+            if f[2] is not None and f[2][2] is not type(None) and _identifier(f[2][0])
+        )
+        self.read_together = _together(together)
+        names = [name for name, *_ in together]
+        self.rest = [f for f in fields if f[0] not in names]
+        # The response keeps the selection's order: put back when the fields read together
+        # are not all in front.
+        in_front = [f[0] for f in fields[: len(names)]] == names
+        self.order = None if in_front else tuple(f[0] for f in fields)
+
+
+def _identifier(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+# Selections repeat across requests; their readers are made once (bounded, as queries vary).
+@functools.lru_cache(maxsize=1024)
+def _together(
+    fields: tuple[tuple[str, str, type, bool], ...],
+) -> Callable[[Any], dict[str, Any] | None]:
+    """A function reading `fields` (response name, attribute, exact type, nullable) off an
+    object into a new results dict, or returning None when a value is missing or not of its
+    field's exact type (None allowed where nullable).
+
+    It runs for every object of every nested page, so its source is generated for the
+    selection, as `dataclasses` does for `__init__`: plain attribute reads, one type test per
+    field and one dict display, with no per-field loop. Attributes are Python identifiers
+    (checked by the caller), response names are written with `repr`.
+    """
+    if not fields:
+        return lambda source: {}
+    reads = "".join(
+        f"        v{i} = source.{attribute}\n" for i, (_, attribute, _, _) in enumerate(fields)
+    )
+    tests = " and ".join(
+        f"(type(v{i}) is t{i} or v{i} is None)" if nullable else f"type(v{i}) is t{i}"
+        for i, (_, _, _, nullable) in enumerate(fields)
+    )
+    entries = ", ".join(f"{name!r}: v{i}" for i, (name, _, _, _) in enumerate(fields))
+    source = (
+        "def read(source):\n"
+        "    try:\n"
+        f"{reads}"
+        "    except AttributeError:\n"
+        "        return None\n"
+        f"    if {tests}:\n"
+        f"        return {{{entries}}}\n"
+        "    return None\n"
+    )
+    namespace: dict[str, Any] = {f"t{i}": exact for i, (_, _, exact, _) in enumerate(fields)}
+    # Our own source, built above from identifiers, positions and `repr`s only.
+    exec(source, namespace)
+    read: Callable[[Any], dict[str, Any] | None] = namespace["read"]
+    return read
+
+
+# The response path of a field or list item: graphql-core's `Path`, or, below a field this
+# executor completes itself, the same three parts as a plain tuple (previous path, key, type
+# name), cheaper to make for every field of every object. `_real` turns one into a `Path`
+# where graphql-core needs it (errors, resolve info, its own execution).
+_FieldPath = Path | tuple["_FieldPath | None", str | int, str | None]
+
+
+def _real(path: _FieldPath) -> Path:
+    """graphql-core's `Path` for `path` (the same `Path` if it is one)."""
+    if type(path) is Path:
+        return path
+    previous, key, type_name = path
+    return Path(None if previous is None else _real(previous), key, type_name)
 
 
 class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -101,19 +210,19 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         # id(grouped field set) -> (the set, kept alive so the id stays its own; the type it
         # was planned for; its plan)
-        self._plans: dict[int, tuple[GroupedFieldSet, GraphQLObjectType, list[_FieldPlan]]] = {}
+        self._plans: dict[int, tuple[GroupedFieldSet, GraphQLObjectType, _SelectionPlan]] = {}
         # Only reads: a mutation's own code may read any attribute of the records it loads.
         loaders = getattr(self.context_value, "loaders", None)
         if loaders is not None and self.operation.operation == OperationType.QUERY:
             loaders.selected = selected_fields(self.schema, self.operation, self.fragments)
-        # What the prefetch already resolved (resolvers.prefetch); empty without it.
-        self._prefetched: dict[object, dict[int, Any]] = getattr(loaders, "prefetched", {})
+        # What the prefetch loaded (resolvers.prefetch), per loader and key; empty without it.
+        self._loaded: dict[Any, dict[Any, Any]] = getattr(loaders, "loaded", {})
 
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
         source_value: Any,
-        path: Path | None,
+        path: _FieldPath | None,
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
@@ -122,7 +231,11 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         if manager is not None and manager.middlewares:
             return super().execute_fields(
-                parent_type, source_value, path, grouped_field_set, position_context
+                parent_type,
+                source_value,
+                None if path is None else _real(path),
+                grouped_field_set,
+                position_context,
             )
         # The same selection (one object in graphql-core's memo) serves every item of a list:
         # what to do for each of its fields is worked out once.
@@ -132,11 +245,17 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             cached = self._plans[id(grouped_field_set)] = (grouped_field_set, parent_type, plan)
         type_name = parent_type.name
         is_awaitable = self.is_awaitable
-        results: dict[str, Any] = {}
+        plan = cached[2]
+        read = plan.read_together(source_value)
+        if read is None:
+            results: dict[str, Any] = {}
+            fields = plan.fields
+        else:
+            results, fields = read, plan.rest
         awaitable_fields: list[str] = []
         try:
             # graphql-core's `execute_fields`, with the two shortcuts in front of `execute_field`.
-            for response_name, details, reader, relation in cached[2]:
+            for response_name, details, reader, relation in fields:
                 if reader is not None:
                     attribute, coerce, exact = reader
                     value = getattr(source_value, attribute, None)
@@ -152,14 +271,14 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
                         if coerced is not None and coerced is not Undefined:
                             results[response_name] = coerced
                             continue
-                field_path = Path(path, response_name, type_name)
+                field_path = (path, response_name, type_name)
                 if relation is not None:
                     result = self._execute_relation(
                         relation, parent_type, source_value, details, field_path
                     )
                 else:
                     result = self.execute_field(
-                        parent_type, source_value, details, field_path, position_context
+                        parent_type, source_value, details, _real(field_path), position_context
                     )
                 if result is not Undefined:
                     results[response_name] = result
@@ -169,6 +288,8 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             if awaitable_fields:
                 self.settle_in_background([results[name] for name in awaitable_fields])
             raise
+        if read is not None and plan.order is not None:
+            results = {name: results[name] for name in plan.order if name in results}
         if not awaitable_fields:
             return results
 
@@ -189,55 +310,73 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         parent_type: GraphQLObjectType,
         source: Any,
         details: FieldDetailsList,
-        path: Path,
+        path: _FieldPath,
     ) -> Any:
         """graphql-core's `execute_field` for a lean relation field, completing loaded values
         directly (`_complete_loaded`) and anything else exactly as graphql-core would."""
         field_def = relation.field_def
         return_type = field_def.type
-        known = self._prefetched.get(relation.definition)
-        loaded = _NOT_LOADED if known is None else known.get(id(source), _NOT_LOADED)
+        loaded = self._loaded_value(relation, source) if self._loaded else _NOT_LOADED
         if loaded is not _NOT_LOADED:
-            # The prefetch called this resolver on `source` already: the same value.
+            # What the resolver would return: the value its loader gives for the key.
             try:
                 completed = self._complete_loaded(relation, details, path, loaded)
             except Exception as raw_error:
-                self.handle_field_error(raw_error, return_type, details, path)
+                self.handle_field_error(raw_error, return_type, details, _real(path))
                 return None
             if completed is not _NOT_LOADED:
                 if self.is_awaitable(completed):
                     return self._await_field(completed, return_type, details, path)
                 return completed
-        info = self.build_resolve_info(field_def, to_nodes(details), parent_type, path)
+        real_path = _real(path)
+        info = self.build_resolve_info(field_def, to_nodes(details), parent_type, real_path)
         try:
             result = field_def.resolve(source, info)  # type: ignore[misc]
             if self.is_awaitable(result):
-                return self.complete_awaitable_value(return_type, details, info, path, result, None)
-            completed = self._complete_loaded(relation, details, path, result)
+                return self.complete_awaitable_value(
+                    return_type, details, info, real_path, result, None
+                )
+            completed = self._complete_loaded(relation, details, real_path, result)
             if completed is _NOT_LOADED:
-                completed = self.complete_value(return_type, details, info, path, result, None)
+                completed = self.complete_value(return_type, details, info, real_path, result, None)
             if self.is_awaitable(completed):
-                return self._await_field(completed, return_type, details, path)
+                return self._await_field(completed, return_type, details, real_path)
         except Exception as raw_error:
-            self.handle_field_error(raw_error, return_type, details, path)
+            self.handle_field_error(raw_error, return_type, details, real_path)
             return None
         return completed
+
+    def _loaded_value(self, relation: _Relation, source: Any) -> Any:
+        """The value the prefetch loaded for `relation` on `source`; `_NOT_LOADED` if none."""
+        declared = relation.declared
+        if declared is None:
+            return _NOT_LOADED
+        known = relation.known
+        if known is None:
+            known = self._loaded.get(declared.loader(self.context_value))
+            if known is None:
+                return _NOT_LOADED
+            relation.known = known
+        key = getattr(source, declared.key, None)
+        if key is None:  # a null foreign key: no related record, as the resolver says
+            return None if declared.parent_column is None else _NOT_LOADED
+        return known.get(key, _NOT_LOADED)
 
     async def _await_field(
         self,
         completed: Awaitable[Any],
         return_type: GraphQLOutputType,
         details: FieldDetailsList,
-        path: Path,
+        path: _FieldPath,
     ) -> Any:
         try:
             return await completed
         except Exception as raw_error:
-            self.handle_field_error(raw_error, return_type, details, path)
+            self.handle_field_error(raw_error, return_type, details, _real(path))
             return None
 
     def _complete_loaded(
-        self, relation: _Relation, details: FieldDetailsList, path: Path, result: Any
+        self, relation: _Relation, details: FieldDetailsList, path: _FieldPath, result: Any
     ) -> Any:
         """The completed value of `result` when it is loaded objects of the expected class;
         `_NOT_LOADED` (nothing done) for anything graphql-core must judge."""
@@ -248,7 +387,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         if not relation.list:
             if type(result) is not origin:
                 return _NOT_LOADED
-            subfields = self.collect_subfields(relation.object_type, details)[0]
+            subfields = self._subfields(relation, details)
             return self.execute_fields(relation.object_type, result, path, subfields, None)
         if type(result) is not list:
             return _NOT_LOADED
@@ -256,17 +395,17 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             if type(item) is not origin:  # None, an error, a subclass: graphql-core's call
                 return _NOT_LOADED
         object_type, item_type = relation.object_type, relation.item_type
-        subfields = self.collect_subfields(object_type, details)[0]
+        subfields = self._subfields(relation, details)
         is_awaitable = self.is_awaitable
         completed: list[Any] = []
         awaitable_indices: list[int] = []
         for index, item in enumerate(result):
-            item_path = path.add_key(index, None)
+            item_path = (path, index, None)
             try:
                 value = self.execute_fields(object_type, item, item_path, subfields, None)
             except Exception as raw_error:
                 # Raises again for a non-null item, nulling the list as graphql-core does.
-                self.handle_field_error(raw_error, item_type, details, item_path)
+                self.handle_field_error(raw_error, item_type, details, _real(item_path))
                 value = None
             else:
                 if is_awaitable(value):
@@ -284,18 +423,30 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
 
         return get_completed()
 
+    def _subfields(self, relation: _Relation, details: FieldDetailsList) -> GroupedFieldSet:
+        """The fields selected below `relation` (the same for each of its objects)."""
+        subfields = relation.subfields
+        if subfields is None:
+            subfields = self.collect_subfields(relation.object_type, details)[0]
+            relation.subfields = subfields
+        return subfields
+
     def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> list[_FieldPlan]:
-        plan: list[_FieldPlan] = []
+    ) -> _SelectionPlan:
+        fields: list[_FieldPlan] = []
+        nullable: dict[str, bool] = {}
         for response_name, details in grouped_field_set.items():
             node = details[0].node
             reader = None if node.arguments else self._plain_reader(parent_type, node.name.value)
             relation = None
             if reader is None and _argument_free(details):
                 relation = self._relation(parent_type, node.name.value)
-            plan.append((response_name, details, reader, relation))
-        return plan
+            fields.append((response_name, details, reader, relation))
+            if reader is not None:
+                field_type = parent_type.fields[node.name.value].type
+                nullable[response_name] = not isinstance(field_type, GraphQLNonNull)
+        return _SelectionPlan(fields, nullable)
 
     def _relation(self, parent_type: GraphQLObjectType, field_name: str) -> _Relation | None:
         field_def = parent_type.fields.get(field_name)

@@ -89,10 +89,21 @@ async def crosswalk_target(
 async def connection(
     ctx: Context,
     model: type[GoldenRecord],
+    build: Build,
     filter: Any | None,
     ordering: Ordering,
     *,
     first: int | None,
     after: str | None,
 ) -> Page:
-    return await paginate(ctx, model, conditions(model, filter), ordering, first=first, after=after)
+    """One page of `model`'s live records matching `filter`, with the columns `build`'s objects
+    need for this request's query."""
+    return await paginate(
+        ctx,
+        model,
+        conditions(model, filter),
+        ordering,
+        first=first,
+        after=after,
+        columns=ctx.loaders.columns(model, build),
+    )

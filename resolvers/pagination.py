@@ -94,8 +94,10 @@ async def paginate(
     *,
     first: int | None,
     after: str | None,
+    columns: Sequence[ColumnElement[Any]] | None = None,
 ) -> Page:
-    """One page of live golden rows of this tenant matching `conditions` (one SELECT)."""
+    """One page of live golden rows of this tenant matching `conditions` (one SELECT), with
+    `columns` only (they must include `id`) or every column."""
     limit = page_size(first, ctx.settings)
     table = model.__table__
     where = [
@@ -122,7 +124,8 @@ async def paginate(
             keyset.append(or_(sort > anchor, and_(sort == anchor, pk > anchor_id)))
 
     order = (sort.desc(), pk.desc()) if ordering.descending else (sort.asc(), pk.asc())
-    stmt = select(table).where(*where, *keyset).order_by(*order).limit(limit + 1)
+    selected = select(table) if columns is None else select(*columns)
+    stmt = selected.where(*where, *keyset).order_by(*order).limit(limit + 1)
     rows = await ctx.execute(stmt)
     page = rows[:limit]
     return Page(

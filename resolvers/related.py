@@ -1,25 +1,95 @@
-"""Nested fields: a parent's related golden records, always through the request's DataLoaders.
+"""Nested fields: a parent's related golden records, through the request's DataLoaders.
 
-These return the loader's future itself (not a coroutine), so a resolver that calls them can be
-a plain function: GraphQL awaits the future, and no task is created per parent. When the future
-is already done (the look-ahead prefetch in `resolvers.prefetch` loaded it), they return its
-value instead, which keeps graphql-core on its synchronous path for the whole subtree.
+A relation between golden types is declared once, as data (`to_one`, `to_many`): that makes
+the field's resolver, and tells the look-ahead prefetch (`resolvers.prefetch`) which loader and
+key to load for a whole page at once.
+
+The resolvers return the loader's future itself (not a coroutine), so they are plain
+functions: GraphQL awaits the future, and no task is created per parent. A value the prefetch
+loaded already (`Loaders.loaded`), or a future already done, is returned as it is, which keeps
+graphql-core on its synchronous path for the whole subtree.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from aiodataloader import DataLoader
 from sqlalchemy import ColumnElement, Row
+from strawberry.types import Info
 
 from golden_records.models import GoldenRecord
+from resolvers.context import Context
 from resolvers.dataloaders import Build
 from resolvers.pagination import page_size
 
-if TYPE_CHECKING:
-    from resolvers.context import Context
+# What a prefetch has not loaded (None is a loaded value: no related record).
+_NOT_LOADED: Any = object()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Relation:
+    """A field leading from a golden record to other golden records."""
+
+    model: type[GoldenRecord]
+    # The related schema type's `from_row`; looked up on first use, as the types refer to
+    # each other.
+    builder: Callable[[], Build]
+    # The parent's attribute holding the key: a foreign key to one, the parent's `pk` to many.
+    key: str
+    # To many: the related table's column pointing at the parent; None for a to-one.
+    parent_column: str | None = None
+    order_by: tuple[str, ...] = ()
+
+    def loader(self, ctx: Context) -> DataLoader[int, Any]:
+        """The request's loader of this relation's values by key."""
+        if self.parent_column is None:
+            return ctx.loaders.by_id(self.model, self.builder())
+        return ctx.loaders.children(
+            self.model, self.parent_column, self.builder(), order_by=self.order_by
+        )
+
+
+# resolver function -> the relation it resolves, for the prefetch and the executor.
+_RELATIONS: dict[Callable[..., Any], Relation] = {}
+
+
+def relation_of(resolver: object) -> Relation | None:
+    """The relation a resolver made by `to_one` or `to_many` resolves; None for any other."""
+    return _RELATIONS.get(resolver) if callable(resolver) else None
+
+
+def to_one(model: type[GoldenRecord], builder: Callable[[], Build], key: str) -> Callable[..., Any]:
+    """The resolver of a field holding the record `key` (a foreign key) points at, or None."""
+    relation = Relation(model, builder, key)
+
+    def resolve(root: Any, info: Info[Context, None]) -> Any:
+        return load_one(info.context, model, builder(), getattr(root, key))
+
+    _RELATIONS[resolve] = relation
+    return resolve
+
+
+def to_many(
+    model: type[GoldenRecord],
+    builder: Callable[[], Build],
+    parent_column: str,
+    *,
+    order_by: tuple[str, ...] = (),
+) -> Callable[..., Any]:
+    """The resolver of a field listing the live records whose `parent_column` is the parent."""
+    relation = Relation(model, builder, "pk", parent_column, order_by)
+
+    def resolve(root: Any, info: Info[Context, None], first: int | None = None) -> Any:
+        return load_many(
+            info.context, model, builder(), parent_column, root.pk, first, order_by=order_by
+        )
+
+    _RELATIONS[resolve] = relation
+    return resolve
 
 
 def load_one(
@@ -28,7 +98,13 @@ def load_one(
     """The record a foreign key points at (its merge survivor), or None; or a future of it."""
     if pk is None:
         return None
-    return _settled(ctx.loaders.by_id(model, build).load(pk))
+    loader = ctx.loaders.by_id(model, build)
+    known = ctx.loaders.loaded.get(loader)
+    if known is not None:
+        value = known.get(pk, _NOT_LOADED)
+        if value is not _NOT_LOADED:
+            return value
+    return _settled(loader.load(pk))
 
 
 def load_many(
@@ -52,6 +128,11 @@ def load_many(
     loader = ctx.loaders.children(
         model, parent_column, build, where=where, variant=variant, order_by=order_by
     )
+    known = ctx.loaders.loaded.get(loader)
+    if known is not None:
+        loaded = known.get(parent_pk, _NOT_LOADED)
+        if loaded is not _NOT_LOADED:
+            return loaded if first is None else loaded[:limit]
     future = loader.load(parent_pk)
     if _done(future):
         rows: list[Any] = future.result()

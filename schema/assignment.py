@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy import Row
-from strawberry.types import Info
 
-from golden_records.models import ProjectRecord, ResourceRecord
-from resolvers import related
-from resolvers.context import Context
-from schema.node import GoldenRecord, build, builder
+from schema.node import GoldenRecord, build, build_all, to_one
 
 if TYPE_CHECKING:
     from schema.project import Project
@@ -22,12 +19,10 @@ if TYPE_CHECKING:
 _FIELDS = ("role", "allocation", "start_date", "end_date", "bill_rate", "project_id", "resource_id")
 
 
-def _project(root: Assignment, info: Info[Context, None]) -> Any:
-    return related.load_one(info.context, ProjectRecord, builder("Project"), root.project_id)
+_project = to_one("Project", "project_id")
 
 
-def _resource(root: Assignment, info: Info[Context, None]) -> Any:
-    return related.load_one(info.context, ResourceRecord, builder("Resource"), root.resource_id)
+_resource = to_one("Resource", "resource_id")
 
 
 @strawberry.type(description="A resource staffed on a project.")
@@ -50,3 +45,7 @@ class Assignment(GoldenRecord):
     @classmethod
     def from_row(cls, row: Row[Any]) -> Assignment:
         return build(cls, row, _FIELDS)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row[Any]]) -> list[Assignment]:
+        return build_all(cls, rows, _FIELDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -9,16 +10,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from sqlalchemy import Row
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from golden_records.models import ClientRecord, InvoiceRecord, ProjectRecord, ResourceRecord
 from hub.auth.roles import Permission
-from resolvers import related
-from resolvers.context import Context
 from schema.common import OrderDirection
 from schema.enums import ClientStatus
 from schema.margin import MarginRow, client_margin
-from schema.node import GoldenRecord, build, builder
+from schema.node import GoldenRecord, build, build_all, to_many, to_one
 from schema.permissions import requires
 
 if TYPE_CHECKING:
@@ -42,44 +39,19 @@ _FIELDS = (
 )
 
 
-def _parent(root: Client, info: Info[Context, None]) -> Any:
-    return related.load_one(info.context, ClientRecord, Client.from_row, root.parent_id)
+_parent = to_one("Client", "parent_id")
 
 
-def _children(root: Client, info: Info[Context, None], first: int | None = None) -> Any:
-    return related.load_many(
-        info.context, ClientRecord, Client.from_row, "parent_id", root.pk, first, order_by=("name",)
-    )
+_children = to_many("Client", "parent_id", order_by=("name",))
 
 
-def _projects(root: Client, info: Info[Context, None], first: int | None = None) -> Any:
-    return related.load_many(
-        info.context,
-        ProjectRecord,
-        builder("Project"),
-        "client_id",
-        root.pk,
-        first,
-        order_by=("name",),
-    )
+_projects = to_many("Project", "client_id", order_by=("name",))
 
 
-def _invoices(root: Client, info: Info[Context, None], first: int | None = None) -> Any:
-    return related.load_many(
-        info.context,
-        InvoiceRecord,
-        builder("Invoice"),
-        "client_id",
-        root.pk,
-        first,
-        order_by=("issue_date",),
-    )
+_invoices = to_many("Invoice", "client_id", order_by=("issue_date",))
 
 
-def _account_owner(root: Client, info: Info[Context, None]) -> Any:
-    return related.load_one(
-        info.context, ResourceRecord, builder("Resource"), root.account_owner_id
-    )
+_account_owner = to_one("Resource", "account_owner_id")
 
 
 @strawberry.type(description="A customer of the firm, matched across CRM, PSA and ERP.")
@@ -123,6 +95,10 @@ class Client(GoldenRecord):
     @classmethod
     def from_row(cls, row: Row[Any]) -> Client:
         return build(cls, row, _FIELDS)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row[Any]]) -> list[Client]:
+        return build_all(cls, rows, _FIELDS)
 
 
 @strawberry.input(description="Only clients matching every given field.")

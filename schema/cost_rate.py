@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy import Row
-from strawberry.types import Info
 
-from golden_records.models import ResourceRecord
-from resolvers import related
-from resolvers.context import Context
-from schema.node import GoldenRecord, build, builder
+from schema.node import GoldenRecord, build, build_all, to_one
 
 if TYPE_CHECKING:
     from schema.resource import Resource
@@ -21,8 +18,7 @@ if TYPE_CHECKING:
 _FIELDS = ("effective_from", "effective_to", "hourly_cost", "currency", "resource_id")
 
 
-def _resource(root: CostRate, info: Info[Context, None]) -> Any:
-    return related.load_one(info.context, ResourceRecord, builder("Resource"), root.resource_id)
+_resource = to_one("Resource", "resource_id")
 
 
 @strawberry.type(description="What an hour of a resource costs the firm, from a date.")
@@ -40,3 +36,7 @@ class CostRate(GoldenRecord):
     @classmethod
     def from_row(cls, row: Row[Any]) -> CostRate:
         return build(cls, row, _FIELDS)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row[Any]]) -> list[CostRate]:
+        return build_all(cls, rows, _FIELDS)

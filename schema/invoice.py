@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy import Row
-from strawberry.types import Info
 
-from golden_records.models import ClientRecord, InvoiceRecord, PaymentRecord, ProjectRecord
-from resolvers import related
-from resolvers.context import Context
 from schema.enums import InvoiceStatus
-from schema.node import GoldenRecord, build, builder
+from schema.node import GoldenRecord, build, build_all, to_many, to_one
 
 if TYPE_CHECKING:
     from schema.client import Client
@@ -34,28 +31,16 @@ _INVOICE_FIELDS = (
 _PAYMENT_FIELDS = ("paid_date", "currency", "amount", "reference", "client_id", "invoice_id")
 
 
-def _client(root: Invoice | Payment, info: Info[Context, None]) -> Any:
-    return related.load_one(info.context, ClientRecord, builder("Client"), root.client_id)
+_client = to_one("Client", "client_id")
 
 
-def _project(root: Invoice, info: Info[Context, None]) -> Any:
-    return related.load_one(info.context, ProjectRecord, builder("Project"), root.project_id)
+_project = to_one("Project", "project_id")
 
 
-def _payments(root: Invoice, info: Info[Context, None], first: int | None = None) -> Any:
-    return related.load_many(
-        info.context,
-        PaymentRecord,
-        Payment.from_row,
-        "invoice_id",
-        root.pk,
-        first,
-        order_by=("paid_date",),
-    )
+_payments = to_many("Payment", "invoice_id", order_by=("paid_date",))
 
 
-def _invoice(root: Payment, info: Info[Context, None]) -> Any:
-    return related.load_one(info.context, InvoiceRecord, Invoice.from_row, root.invoice_id)
+_invoice = to_one("Invoice", "invoice_id")
 
 
 @strawberry.type(description="An invoice issued to a client.")
@@ -82,6 +67,10 @@ class Invoice(GoldenRecord):
     def from_row(cls, row: Row[Any]) -> Invoice:
         return build(cls, row, _INVOICE_FIELDS)
 
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row[Any]]) -> list[Invoice]:
+        return build_all(cls, rows, _INVOICE_FIELDS)
+
 
 @strawberry.type(description="Money received from a client, against an invoice.")
 class Payment(GoldenRecord):
@@ -100,3 +89,7 @@ class Payment(GoldenRecord):
     @classmethod
     def from_row(cls, row: Row[Any]) -> Payment:
         return build(cls, row, _PAYMENT_FIELDS)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row[Any]]) -> list[Payment]:
+        return build_all(cls, rows, _PAYMENT_FIELDS)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import importlib
-import operator
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy import Row
 from strawberry.types import Info
 
+from resolvers import related
 from resolvers.context import Context
 from resolvers.dataloaders import Build
 from resolvers.global_ids import MODELS, encode_global_id
@@ -78,63 +78,90 @@ class GoldenRecord(Node):
     )
 
 
-class _Layout:
-    """Where each attribute of a golden type sits in rows of one column list."""
-
-    __slots__ = ("names", "pick", "template", "timestamps")
-
-    def __init__(self, columns: tuple[str, ...], fields: tuple[str, ...]) -> None:
-        position = {name: i for i, name in enumerate(columns)}
-        attributes = ("id", "version", "created_at", "updated_at", *fields)
-        # Attributes whose column the row lacks stay None (see `build`).
-        self.template: dict[str, Any] = dict.fromkeys(("pk", *attributes))
-        self.names = tuple(name for name in attributes if name in position)
-        picker = operator.itemgetter(*(position[name] for name in self.names))
-        # itemgetter of one index returns the item itself, not a 1-tuple.
-        self.pick: Callable[[Row[Any]], tuple[Any, ...]] = (
-            picker if len(self.names) > 1 else (lambda row: (picker(row),))
-        )
-        self.timestamps = tuple(n for n in ("created_at", "updated_at") if n in position)
+_TIMESTAMPS = frozenset({"created_at", "updated_at"})
 
 
-_MAX_LAYOUTS = 4096
-_layouts: dict[tuple[type, tuple[str, ...]], _Layout] = {}
-_last_layout: dict[type, tuple[object, _Layout]] = {}
+def _constructor(
+    cls: type[G], columns: tuple[str, ...], fields: tuple[str, ...]
+) -> Callable[[Row[Any]], G]:
+    """A function building `cls` from rows holding `columns`, in that order.
+
+    It runs once per row of every nested page, so, as `dataclasses` does for `__init__`, its
+    source is generated for the column list: one dict display reading each attribute from its
+    position in the row, None for an attribute whose column the row lacks. Every name in it
+    is a model attribute (`fields`) or a fixed one, written with `repr`.
+    """
+    position = {name: i for i, name in enumerate(columns)}
+
+    def column(name: str) -> str:
+        return f"row[{position[name]}]" if name in position else "None"
+
+    entries = ["'pk': pk", f"'id': None if pk is None else encode({cls.__name__!r}, pk)"]
+    for name in ("version", "created_at", "updated_at", *fields):
+        value = column(name)
+        if name in _TIMESTAMPS and name in position:
+            value = f"utc({value})"
+        entries.append(f"{name!r}: {value}")
+    source = (
+        "def construct(row):\n"
+        f"    pk = {column('id')}\n"
+        "    obj = new(cls)\n"
+        f"    obj.__dict__ = {{{', '.join(entries)}}}\n"
+        "    return obj\n"
+    )
+    namespace: dict[str, Any] = {
+        "new": cls.__new__,
+        "cls": cls,
+        "encode": encode_global_id,
+        "utc": utc,
+    }
+    # Our own source, built above from attribute names and column positions only.
+    exec(source, namespace)
+    construct: Callable[[Row[Any]], G] = namespace["construct"]
+    return construct
+
+
+_MAX_CONSTRUCTORS = 4096
+_constructors: dict[tuple[type, tuple[str, ...]], Callable[[Row[Any]], Any]] = {}
+_last_constructor: dict[type, tuple[object, Callable[[Row[Any]], Any]]] = {}
 
 
 def build(cls: type[G], row: Row[Any], fields: tuple[str, ...]) -> G:
     """An instance of golden type `cls` from a table row, copying `fields` as they are.
 
     A row may hold only some columns (a query's loaders select what it asks for,
-    `resolvers.columns`): a field whose column was not selected is None. This runs once per
-    row of every nested page, so the row's layout is worked out once per column list, and the
-    instance is filled directly rather than through the dataclass `__init__`, which would only
-    assign the same attributes one keyword at a time.
+    `resolvers.columns`): a field whose column was not selected is None. The instance is
+    filled by a constructor made once per column list (`_constructor`), not through the
+    dataclass `__init__`, which would assign the same attributes one keyword at a time.
     """
+    return _constructor_for(cls, row, fields)(row)
+
+
+def build_all(cls: type[G], rows: Sequence[Row[Any]], fields: tuple[str, ...]) -> list[G]:
+    """`build` for the rows of one result, which share a column list: its constructor is
+    looked up once, not per row."""
+    if not rows:
+        return []
+    return list(map(_constructor_for(cls, rows[0], fields), rows))
+
+
+def _constructor_for(
+    cls: type[G], row: Row[Any], fields: tuple[str, ...]
+) -> Callable[[Row[Any]], G]:
     # `Row._fields` builds a new tuple on every call; the rows of one result share their
-    # metadata (`_parent`), so the previous row's layout is reused without asking.
+    # metadata (`_parent`), so the previous row's constructor is reused without asking.
     parent = getattr(row, "_parent", None)
-    last = _last_layout.get(cls)
+    last = _last_constructor.get(cls)
     if last is not None and parent is not None and last[0] is parent:
-        layout = last[1]
-    else:
-        key = (cls, row._fields)
-        found = _layouts.get(key)
-        if found is None:
-            if len(_layouts) >= _MAX_LAYOUTS:  # column lists follow queries: keep it bounded
-                _layouts.clear()
-            found = _layouts[key] = _Layout(key[1], fields)
-        layout = found
-        _last_layout[cls] = (parent, layout)
-    values = layout.template.copy()
-    values.update(zip(layout.names, layout.pick(row), strict=True))
-    pk = values["pk"] = values["id"]
-    values["id"] = encode_global_id(cls.__name__, pk)
-    for name in layout.timestamps:
-        values[name] = utc(values[name])
-    obj = cls.__new__(cls)
-    obj.__dict__ = values
-    return obj
+        return last[1]
+    key = (cls, row._fields)
+    found = _constructors.get(key)
+    if found is None:
+        if len(_constructors) >= _MAX_CONSTRUCTORS:  # column lists follow queries: bounded
+            _constructors.clear()
+        found = _constructors[key] = _constructor(cls, key[1], fields)
+    _last_constructor[cls] = (parent, found)
+    return found
 
 
 @cache
@@ -143,3 +170,18 @@ def builder(type_name: str) -> Build:
     module = importlib.import_module(_TYPE_MODULES[type_name])
     result: Build = getattr(module, type_name).from_row
     return result
+
+
+def to_one(type_name: str, key: str) -> Callable[..., Any]:
+    """The resolver of a field holding the `type_name` record its foreign key `key` points at."""
+    return related.to_one(MODELS[type_name], partial(builder, type_name), key)
+
+
+def to_many(
+    type_name: str, parent_column: str, *, order_by: tuple[str, ...] = ()
+) -> Callable[..., Any]:
+    """The resolver of a field listing the `type_name` records whose `parent_column` is the
+    parent, in `order_by` order (up to `first`, and never more than a page)."""
+    return related.to_many(
+        MODELS[type_name], partial(builder, type_name), parent_column, order_by=order_by
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -12,9 +13,6 @@ from sqlalchemy import ColumnElement, Row
 from strawberry.types import Info
 
 from golden_records.models import (
-    AssignmentRecord,
-    ClientRecord,
-    ResourceRecord,
     TimeEntryRecord,
 )
 from hub.auth.roles import Permission
@@ -23,7 +21,7 @@ from resolvers.context import Context
 from schema.common import OrderDirection
 from schema.enums import BillingType, ProjectStatus
 from schema.margin import MarginRow, project_margin
-from schema.node import GoldenRecord, build, builder
+from schema.node import GoldenRecord, build, build_all, builder, to_many, to_one
 from schema.permissions import requires
 
 if TYPE_CHECKING:
@@ -48,26 +46,13 @@ _FIELDS = (
 )
 
 
-def _client(root: Project, info: Info[Context, None]) -> Any:
-    return related.load_one(info.context, ClientRecord, builder("Client"), root.client_id)
+_client = to_one("Client", "client_id")
 
 
-def _project_manager(root: Project, info: Info[Context, None]) -> Any:
-    return related.load_one(
-        info.context, ResourceRecord, builder("Resource"), root.project_manager_id
-    )
+_project_manager = to_one("Resource", "project_manager_id")
 
 
-def _assignments(root: Project, info: Info[Context, None], first: int | None = None) -> Any:
-    return related.load_many(
-        info.context,
-        AssignmentRecord,
-        builder("Assignment"),
-        "project_id",
-        root.pk,
-        first,
-        order_by=("start_date",),
-    )
+_assignments = to_many("Assignment", "project_id", order_by=("start_date",))
 
 
 def _time_entries(
@@ -135,6 +120,10 @@ class Project(GoldenRecord):
     @classmethod
     def from_row(cls, row: Row[Any]) -> Project:
         return build(cls, row, _FIELDS)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row[Any]]) -> list[Project]:
+        return build_all(cls, rows, _FIELDS)
 
 
 @strawberry.input(description="Only projects matching every given field.")

@@ -74,6 +74,7 @@ class Query:
         page = await golden.connection(
             info.context,
             ClientRecord,
+            Client.from_row,
             filter,
             _ordering(order_by or ClientOrder()),
             first=first,
@@ -113,6 +114,7 @@ class Query:
         page = await golden.connection(
             info.context,
             ProjectRecord,
+            Project.from_row,
             filter,
             _ordering(order_by or ProjectOrder()),
             first=first,
@@ -152,6 +154,7 @@ class Query:
         page = await golden.connection(
             info.context,
             ResourceRecord,
+            Resource.from_row,
             filter,
             _ordering(order_by or ResourceOrder()),
             first=first,

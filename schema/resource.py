@@ -7,6 +7,7 @@ not null out the rest of the resource.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -15,16 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from sqlalchemy import Row
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from golden_records.models import AssignmentRecord, CostRateRecord, ResourceRecord
 from hub.auth.roles import Permission
-from resolvers import related
-from resolvers.context import Context
 from schema.common import OrderDirection
 from schema.enums import EmploymentType, ResourceStatus
 from schema.margin import MarginRow, resource_margin
-from schema.node import GoldenRecord, build, builder
+from schema.node import GoldenRecord, build, build_all, to_many, to_one
 from schema.permissions import requires
 
 if TYPE_CHECKING:
@@ -54,32 +51,13 @@ _FIELDS = (
 )
 
 
-def _manager(root: Resource, info: Info[Context, None]) -> Any:
-    return related.load_one(info.context, ResourceRecord, Resource.from_row, root.manager_id)
+_manager = to_one("Resource", "manager_id")
 
 
-def _assignments(root: Resource, info: Info[Context, None], first: int | None = None) -> Any:
-    return related.load_many(
-        info.context,
-        AssignmentRecord,
-        builder("Assignment"),
-        "resource_id",
-        root.pk,
-        first,
-        order_by=("start_date",),
-    )
+_assignments = to_many("Assignment", "resource_id", order_by=("start_date",))
 
 
-def _cost_rates(root: Resource, info: Info[Context, None], first: int | None = None) -> Any:
-    return related.load_many(
-        info.context,
-        CostRateRecord,
-        builder("CostRate"),
-        "resource_id",
-        root.pk,
-        first,
-        order_by=("effective_from",),
-    )
+_cost_rates = to_many("CostRate", "resource_id", order_by=("effective_from",))
 
 
 @strawberry.type(description="A person who works for the firm, matched across HRIS, PSA, payroll.")
@@ -131,6 +109,10 @@ class Resource(GoldenRecord):
     @classmethod
     def from_row(cls, row: Row[Any]) -> Resource:
         return build(cls, row, _FIELDS)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row[Any]]) -> list[Resource]:
+        return build_all(cls, rows, _FIELDS)
 
 
 @strawberry.input(description="Only resources matching every given field.")

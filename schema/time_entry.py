@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy import Row
-from strawberry.types import Info
 
-from golden_records.models import ProjectRecord, ResourceRecord
-from resolvers import related
-from resolvers.context import Context
 from schema.enums import ApprovalState
-from schema.node import GoldenRecord, build, builder
+from schema.node import GoldenRecord, build, build_all, to_one
 
 if TYPE_CHECKING:
     from schema.project import Project
@@ -31,12 +28,10 @@ _FIELDS = (
 )
 
 
-def _project(root: TimeEntry, info: Info[Context, None]) -> Any:
-    return related.load_one(info.context, ProjectRecord, builder("Project"), root.project_id)
+_project = to_one("Project", "project_id")
 
 
-def _resource(root: TimeEntry, info: Info[Context, None]) -> Any:
-    return related.load_one(info.context, ResourceRecord, builder("Resource"), root.resource_id)
+_resource = to_one("Resource", "resource_id")
 
 
 @strawberry.type(description="Hours a resource booked on a project on one day.")
@@ -59,3 +54,7 @@ class TimeEntry(GoldenRecord):
     @classmethod
     def from_row(cls, row: Row[Any]) -> TimeEntry:
         return build(cls, row, _FIELDS)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row[Any]]) -> list[TimeEntry]:
+        return build_all(cls, rows, _FIELDS)

@@ -139,7 +139,13 @@ async def test_guarded_fields_are_still_refused_under_a_prefetched_page(
     result = json.loads(await execute(sessions, query, {}, role=Role.VIEWER))
     assert result["errors"]
     assert {e["code"] for e in result["errors"]} == {"FORBIDDEN"}
-    assert all(e["path"][-1] == "costRates" for e in result["errors"])
+    # Full paths, through the lists the executor completed itself.
+    shape = ["clients", "edges", int, "node", "projects", int, "team", int, "resource", "costRates"]
+    for error in result["errors"]:
+        path = error["path"]
+        assert len(path) == len(shape), path
+        for part, expected in zip(path, shape, strict=True):
+            assert isinstance(part, int) if expected is int else part == expected, path
     acme = result["data"]["clients"]["edges"][0]["node"]
     people = [a["resource"] for p in acme["projects"] for a in p["team"] if a["resource"]]
     assert people and all(p["costRates"] is None and p["givenName"] for p in people)
