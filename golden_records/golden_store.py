@@ -189,12 +189,13 @@ async def recompute(
     golden_id: int,
     *,
     config: SurvivorshipConfig = DEFAULT_SURVIVORSHIP,
+    bump_version: bool = True,
 ) -> bool:
     """Survivorship over the golden record's live source records: columns and lineage.
 
-    Bumps `version` (and `updated_at`) only when a value changed; returns whether one did.
-    Values the hub itself holds (lineage without a source record) and required columns no
-    source fills are kept.
+    Bumps `version` (and `updated_at`) only when a value changed, unless `bump_version` is
+    false; returns whether one changed. Values the hub itself holds (lineage without a source
+    record) and required columns no source fills are kept.
     """
     model = model_for(entity_type)
     row = await session.get(model, golden_id)
@@ -250,7 +251,8 @@ async def recompute(
         if attribute not in result.lineage and old.source_record_id is not None:
             await session.delete(old)
     if changed:
-        row.version += 1
+        if bump_version:
+            row.version += 1
         row.updated_at = now
     await session.flush()
     return changed

@@ -462,16 +462,18 @@ class OutboxWorker:
             if row is None or row.claimed_by != self.name or row.status != "IN_FLIGHT":
                 return  # our lease ran out and another worker took it; it will see the same
             golden_id = await _store_confirmed(session, row, prepared, result)
-            golden = await session.get(golden_store.model_for(prepared.entity_type), golden_id)
-            version = golden.version if golden is not None else None
+            # A system confirming a change the hub already accepted is not a new version: the
+            # mutation counted it, and a caller holding that version must not be told its next
+            # change conflicts with its own previous one. The version is left out of this
+            # transaction's writes altogether: restoring a value read earlier would undo a
+            # mutation accepted in between.
             await golden_store.recompute(
-                session, prepared.entity_type, golden_id, config=self._survivorship(config)
+                session,
+                prepared.entity_type,
+                golden_id,
+                config=self._survivorship(config),
+                bump_version=False,
             )
-            if golden is not None and version is not None:
-                # A system confirming a change the hub already accepted is not a new version:
-                # the mutation counted it, and a caller holding that version must not be told
-                # its next change conflicts with its own previous one.
-                golden.version = version
             now = now_utc()
             row.status = WriteBackStatus.APPLIED
             row.golden_id = golden_id

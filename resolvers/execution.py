@@ -6,16 +6,20 @@ graphql-core builds a resolve-info object, a path and an argument dict for every
 every object, even for a field that only reads an attribute. On a nested page most fields are
 exactly that, so `PlainFieldExecutor` reads them directly: for a field without arguments whose
 strawberry resolver is the plain attribute read, it takes the attribute and coerces it with the
-field's scalar or enum type, the same two steps graphql-core would take. Anything else (fields
-with resolvers, arguments or permission extensions, null values, values that fail to coerce) goes
+field's scalar or enum type, the same two steps graphql-core would take. The fields of a
+selection whose values need no coercion (str, bool, or a null where allowed) are read together
+by one function made for the selection. Anything else (fields with resolvers, arguments or
+permission extensions, nulls where the schema forbids them, values that fail to coerce) goes
 through graphql-core's own `execute_field`, so errors and nulls are reported exactly as before.
 
-A relation field whose resolver `streamline` made lean (`projects`, `resource`, ...) and that
-returns already-loaded objects (the prefetch loaded them) of exactly the field's object type is
-completed here too: its objects' fields are executed directly, without graphql-core's chain of
-`complete_value` calls per item (non-null, list, item, type check, sub-field collection). An
-awaitable, a null where the schema forbids one, or an object of another class goes to
-graphql-core's `complete_value` with the value already resolved, so nothing is resolved twice.
+A relation field whose resolver `streamline` made lean (`projects`, `resource`, ...) is
+completed here when its value is already loaded (the prefetch put it in `Loaders.loaded`, or
+the resolver returned loaded objects) and is made of objects of exactly the field's object
+type: its objects' fields are executed directly, without graphql-core's chain of
+`complete_value` calls per item (non-null, list, item, type check, sub-field collection), and
+response paths are plain tuples until an error or graphql-core needs a `Path`. An awaitable, a
+null where the schema forbids one, or an object of another class goes to graphql-core's
+`complete_value` with the value already resolved, so nothing is resolved twice.
 
 For a query it also tells the request's loaders which fields the operation selects on each type
 (`resolvers.columns`), so they fetch only the columns the response needs.

@@ -15,11 +15,13 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import update as sa_update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from writeback_fixtures import TENANT, TEST_OPTIONS, Hub, build_hub
 
 from connectors.sandbox.faults import FaultPlan
 from connectors.writeback import SystemWriter, WriteRequest, WriteResult
+from golden_records import golden_store
 from golden_records.canonical import EntityType
 from golden_records.models import ClientRecord, ResourceRecord, SourceRecord
 from hub.models import AuditEntry
@@ -307,6 +309,38 @@ async def test_writes_to_one_record_apply_in_the_order_they_were_accepted(hub: H
     assert await statuses(hub) == ["APPLIED", "APPLIED"]
     _, attributes = await source_attributes(hub, "client", "quickbooks", golden_id)
     assert attributes["legal_name"] == "Second"
+
+
+async def test_a_mutation_accepted_while_a_write_is_confirmed_keeps_its_version(
+    hub: Hub, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The confirmation recomputes the golden record without counting a new version; a
+    mutation that bumps the version meanwhile must keep its bump, or its caller's next change
+    is refused as a conflict with itself."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's one writer: no mutation can commit while the worker writes")
+    golden_id = await hub.golden_with("client", {"quickbooks"})
+    await accept(hub, await update(hub, "client", "quickbooks", golden_id, {"legal_name": "Ours"}))
+    before = (await hub.golden(ClientRecord, golden_id)).version
+    recompute = golden_store.recompute
+
+    async def with_a_mutation_in_between(session: AsyncSession, *args: Any, **kw: Any) -> bool:
+        await session.get(ClientRecord, golden_id)  # the worker has read the record
+        async with hub.sessions() as other, other.begin():  # a mutation commits meanwhile
+            await other.execute(
+                sa_update(ClientRecord)
+                .where(ClientRecord.id == golden_id)
+                .values(version=ClientRecord.version + 1)
+            )
+        return await recompute(session, *args, **kw)
+
+    monkeypatch.setattr(golden_store, "recompute", with_a_mutation_in_between)
+    await hub.drain()
+
+    assert await statuses(hub) == ["APPLIED"]
+    golden = await hub.golden(ClientRecord, golden_id)
+    assert golden.legal_name == "Ours"
+    assert golden.version == before + 1
 
 
 async def test_a_project_waits_for_its_client_to_be_created_in_the_same_system(
