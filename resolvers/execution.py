@@ -15,11 +15,13 @@ through graphql-core's own `execute_field`, so errors and nulls are reported exa
 A relation field whose resolver `streamline` made lean (`projects`, `resource`, ...) is
 completed here when its value is already loaded (the prefetch put it in `Loaders.loaded`, or
 the resolver returned loaded objects) and is made of objects of exactly the field's object
-type: its objects' fields are executed directly, without graphql-core's chain of
-`complete_value` calls per item (non-null, list, item, type check, sub-field collection), and
-response paths are plain tuples until an error or graphql-core needs a `Path`. An awaitable, a
-null where the schema forbids one, or an object of another class goes to graphql-core's
-`complete_value` with the value already resolved, so nothing is resolved twice.
+type; so is a field with no resolver that reads an object or a list of them off an attribute
+(a connection's `edges`, an edge's `node`). Their objects' fields are executed directly,
+without graphql-core's chain of `complete_value` calls per item (non-null, list, item, type
+check, sub-field collection), and response paths are plain tuples until an error or
+graphql-core needs a `Path`. An awaitable, a null where the schema forbids one, or an object
+of another class goes to graphql-core's `complete_value` with the value already resolved, so
+nothing is resolved twice.
 
 For a query it also tells the request's loaders which fields the operation selects on each type
 (`resolvers.columns`), so they fetch only the columns the response needs.
@@ -76,13 +78,16 @@ _NOT_LOADED = object()
 
 
 class _Relation:
-    """How to complete a lean relation field: its type's shape and the Python class expected.
+    """How to complete a lean relation field, or a field that reads an object (or a list of
+    them) off its parent's attribute (a connection's `edges`, an edge's `node`): its type's
+    shape and the Python class expected.
 
     Made per selection and request, so it also keeps what is the same for every object of
     the selection: the sub-selection, and the prefetched values of its loader.
     """
 
     __slots__ = (
+        "attribute",
         "declared",
         "field_def",
         "item_type",
@@ -100,8 +105,11 @@ class _Relation:
         item_type: GraphQLOutputType,
         object_type: GraphQLObjectType,
         origin: type,
+        attribute: str | None,
     ) -> None:
         self.field_def = field_def
+        # The parent's attribute holding the value, for a field with no resolver of its own.
+        self.attribute = attribute
         definition = field_def.extensions.get("strawberry-definition")
         resolver = getattr(definition, "base_resolver", None)
         # Declared with `to_one` / `to_many`: the prefetch may have loaded its values.
@@ -320,9 +328,15 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         directly (`_complete_loaded`) and anything else exactly as graphql-core would."""
         field_def = relation.field_def
         return_type = field_def.type
-        loaded = self._loaded_value(relation, source) if self._loaded else _NOT_LOADED
+        if relation.attribute is not None:
+            loaded = getattr(source, relation.attribute, _NOT_LOADED)
+        elif self._loaded:
+            loaded = self._loaded_value(relation, source)
+        else:
+            loaded = _NOT_LOADED
         if loaded is not _NOT_LOADED:
-            # What the resolver would return: the value its loader gives for the key.
+            # What the resolver would return: the attribute, or the value its loader gives for
+            # the key.
             try:
                 completed = self._complete_loaded(relation, details, path, loaded)
             except Exception as raw_error:
@@ -454,7 +468,10 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _relation(self, parent_type: GraphQLObjectType, field_name: str) -> _Relation | None:
         field_def = parent_type.fields.get(field_name)
-        if field_def is None or field_def.resolve not in _lean_resolvers:
+        if field_def is None:
+            return None
+        attribute = _basic_attribute(field_def)
+        if attribute is None and field_def.resolve not in _lean_resolvers:
             return None
         field_type = get_nullable_type(field_def.type)
         is_list = isinstance(field_type, GraphQLList)
@@ -466,21 +483,14 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         origin = getattr(definition, "origin", None)
         if not isinstance(origin, type) or getattr(definition, "is_graphql_generic", True):
             return None
-        return _Relation(field_def, is_list, item_type, object_type, origin)
+        return _Relation(field_def, is_list, item_type, object_type, origin, attribute)
 
     def _plain_reader(self, parent_type: GraphQLObjectType, field_name: str) -> _Plain:
         field_def = parent_type.fields.get(field_name)
         if field_def is None:
             return None
-        definition = field_def.extensions.get("strawberry-definition")
-        resolve = field_def.resolve
-        if (
-            not isinstance(definition, StrawberryField)
-            or not definition.is_basic_field
-            or definition.default_resolver is not getattr
-            # strawberry's own resolver for such a field: anything else wraps it (handlers).
-            or getattr(resolve, "__name__", None) != "_get_basic_result"
-        ):
+        attribute = _basic_attribute(field_def)
+        if attribute is None:
             return None
         leaf = get_nullable_type(field_def.type)
         if not isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
@@ -489,7 +499,22 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         exact = (
             _UNCHANGED.get(leaf, type(None)) if isinstance(leaf, GraphQLScalarType) else type(None)
         )
-        return definition.python_name, leaf.coerce_output_value, exact
+        return attribute, leaf.coerce_output_value, exact
+
+
+def _basic_attribute(field_def: GraphQLField) -> str | None:
+    """The attribute a field without a resolver reads off its parent, as strawberry's own
+    resolver for it would (`getattr`); None for a field with a resolver or handlers."""
+    definition = field_def.extensions.get("strawberry-definition")
+    if (
+        not isinstance(definition, StrawberryField)
+        or not definition.is_basic_field
+        or definition.default_resolver is not getattr
+        # strawberry's own resolver for such a field: anything else wraps it (handlers).
+        or getattr(field_def.resolve, "__name__", None) != "_get_basic_result"
+    ):
+        return None
+    return definition.python_name
 
 
 def streamline(schema: strawberry.Schema) -> None:

@@ -29,6 +29,9 @@ class Parent:
     flag: bool | None
     kids: strawberry.Private[list[Child]]
     children: list[Child] = strawberry.field(resolver=_children)
+    # Object fields with no resolver of their own: read off the attribute.
+    favorite: Child | None = None
+    friends: list[Child] = strawberry.field(default_factory=list)
 
 
 PARENTS: list[Parent] = []
@@ -46,6 +49,10 @@ def schema() -> strawberry.Schema:
     built = strawberry.Schema(Query, execution_context_class=PlainFieldExecutor)
     streamline(built)
     return built
+
+
+# graphql-core's own executor, which the shortcuts must agree with.
+REFERENCE = strawberry.Schema(Query)
 
 
 def _parent(pk: int, title: Any, kids: list[Child], flag: Any = True) -> Parent:
@@ -102,3 +109,37 @@ def test_a_missing_attribute_is_an_error_on_that_field(schema: strawberry.Schema
     data, errors = _run(schema, "{ parents { id title } }")
     assert [e["path"] for e in errors] == [["parents", 0, "title"]]
     assert data is None
+
+
+@pytest.mark.parametrize(
+    ("favorite", "friends"),
+    [
+        (
+            Child(name="f", nickname=None),
+            [Child(name="a", nickname="x"), Child(name="b", nickname=None)],
+        ),
+        (None, []),
+        # A null item in a non-null list: the list and its parent are nulled.
+        (None, [Child(name="a", nickname="x"), None]),
+        # A null in a non-null field of an object read off an attribute.
+        (Child(name=None, nickname="n"), []),  # type: ignore[arg-type]
+        # Not a Child at all: graphql-core reads its fields and reports each one missing.
+        ("not a child", []),
+    ],
+    ids=["objects", "empty", "null-item", "null-field", "other-class"],
+)
+def test_object_fields_without_resolvers_answer_as_graphql_core_does(
+    schema: strawberry.Schema, favorite: Any, friends: Any
+) -> None:
+    parent = _parent(1, "One", [])
+    parent.favorite, parent.friends = favorite, friends
+    PARENTS[:] = [_parent(2, "Two", []), parent]
+    query = "{ parents { title favorite { nickname name } friends { name nickname } } }"
+
+    ours = _run(schema, query)
+
+    assert ours == _run(REFERENCE, query)
+    data, errors = ours
+    if favorite is not None and not errors:
+        assert data["parents"][1]["favorite"] == {"nickname": None, "name": "f"}
+        assert list(data["parents"][1]["favorite"]) == ["nickname", "name"]
