@@ -95,6 +95,7 @@ class _Relation:
         "list",
         "object_type",
         "origin",
+        "plan",
         "subfields",
     )
 
@@ -119,6 +120,7 @@ class _Relation:
         self.object_type = object_type
         self.origin = origin
         self.subfields: GroupedFieldSet | None = None
+        self.plan: _SelectionPlan | None = None  # the sub-selection's, once known
         # key -> value, from `Loaders.loaded`, once the prefetch has loaded any.
         self.known: dict[Any, Any] | None = None
 
@@ -137,7 +139,7 @@ class _SelectionPlan:
     field (`fields`), so graphql-core coerces it or reports the error.
     """
 
-    __slots__ = ("fields", "order", "read_together", "rest")
+    __slots__ = ("fields", "leaf", "order", "read_together", "rest")
 
     def __init__(self, fields: list[_FieldPlan], nullable: dict[str, bool]) -> None:
         self.fields = fields
@@ -153,6 +155,8 @@ class _SelectionPlan:
         # are not all in front.
         in_front = [f[0] for f in fields[: len(names)]] == names
         self.order = None if in_front else tuple(f[0] for f in fields)
+        # Only fields read together: an object's result is `read_together`'s, when not None.
+        self.leaf = not self.rest
 
 
 def _identifier(name: str) -> bool:
@@ -249,15 +253,9 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
                 grouped_field_set,
                 position_context,
             )
-        # The same selection (one object in graphql-core's memo) serves every item of a list:
-        # what to do for each of its fields is worked out once.
-        cached = self._plans.get(id(grouped_field_set))
-        if cached is None or cached[0] is not grouped_field_set or cached[1] is not parent_type:
-            plan = self._plan(parent_type, grouped_field_set)
-            cached = self._plans[id(grouped_field_set)] = (grouped_field_set, parent_type, plan)
+        plan = self._plan_for(parent_type, grouped_field_set)
         type_name = parent_type.name
         is_awaitable = self.is_awaitable
-        plan = cached[2]
         read = plan.read_together(source_value)
         if read is None:
             results: dict[str, Any] = {}
@@ -405,7 +403,9 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         if not relation.list:
             if type(result) is not origin:
                 return _NOT_LOADED
-            subfields = self._subfields(relation, details)
+            subfields, plan = self._below(relation, details)
+            if plan.leaf and (read := plan.read_together(result)) is not None:
+                return read
             return self.execute_fields(relation.object_type, result, path, subfields, None)
         if type(result) is not list:
             return _NOT_LOADED
@@ -413,11 +413,17 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             if type(item) is not origin:  # None, an error, a subclass: graphql-core's call
                 return _NOT_LOADED
         object_type, item_type = relation.object_type, relation.item_type
-        subfields = self._subfields(relation, details)
+        subfields, plan = self._below(relation, details)
+        # Objects of only plain fields: their results straight from the selection's reader,
+        # without a call of `execute_fields` each (which does the same first).
+        read_together = plan.read_together if plan.leaf else None
         is_awaitable = self.is_awaitable
         completed: list[Any] = []
         awaitable_indices: list[int] = []
         for index, item in enumerate(result):
+            if read_together is not None and (read := read_together(item)) is not None:
+                completed.append(read)
+                continue
             item_path = (path, index, None)
             try:
                 value = self.execute_fields(object_type, item, item_path, subfields, None)
@@ -441,13 +447,28 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
 
         return get_completed()
 
-    def _subfields(self, relation: _Relation, details: FieldDetailsList) -> GroupedFieldSet:
-        """The fields selected below `relation` (the same for each of its objects)."""
-        subfields = relation.subfields
-        if subfields is None:
+    def _below(
+        self, relation: _Relation, details: FieldDetailsList
+    ) -> tuple[GroupedFieldSet, _SelectionPlan]:
+        """The fields selected below `relation` and their plan (the same for each of its
+        objects)."""
+        subfields, plan = relation.subfields, relation.plan
+        if subfields is None or plan is None:
             subfields = self.collect_subfields(relation.object_type, details)[0]
-            relation.subfields = subfields
-        return subfields
+            plan = self._plan_for(relation.object_type, subfields)
+            relation.subfields, relation.plan = subfields, plan
+        return subfields, plan
+
+    def _plan_for(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> _SelectionPlan:
+        """The plan of a selection on a type, worked out once per request: the same selection
+        (one object in graphql-core's memo) serves every item of a list."""
+        cached = self._plans.get(id(grouped_field_set))
+        if cached is None or cached[0] is not grouped_field_set or cached[1] is not parent_type:
+            plan = self._plan(parent_type, grouped_field_set)
+            cached = self._plans[id(grouped_field_set)] = (grouped_field_set, parent_type, plan)
+        return cached[2]
 
     def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet

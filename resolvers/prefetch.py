@@ -46,6 +46,8 @@ class _Selected:
     """A selected relation of a level, its selections merged over aliases and fragments."""
 
     relation: Relation
+    # The related GraphQL type's name (an object type, or an interface).
+    target: str
     selections: list[Selection] = field(default_factory=list)
 
 
@@ -93,12 +95,13 @@ async def prefetch(
                 await _load(loader, keys, loaded[loader])
         following: list[tuple[Sequence[Any], list[Selection]]] = []
         for selected, loader, objs in uses:
-            if selected.selections:
-                values = loaded[loader]
-                key = selected.relation.key
-                found = list(_objects(values.get(getattr(o, key)) for o in objs))
-                if found:
-                    following.append((found, selected.selections))
+            if not _goes_deeper(schema, selected):
+                continue
+            values = loaded[loader]
+            key = selected.relation.key
+            found = _objects([values.get(getattr(o, key)) for o in objs])
+            if found:
+                following.append((found, selected.selections))
         level = following
 
 
@@ -114,16 +117,27 @@ async def _load(loader: DataLoader[Any, Any], keys: set[Any], into: dict[Any, An
     into.update(zip(ordered, values, strict=True))
 
 
-def _objects(results: Iterable[Any]) -> Iterable[Any]:
+def _goes_deeper(schema: GraphQLSchema, selected: _Selected) -> bool:
+    """Whether the selections below a relation hold relations to prefetch in turn (for an
+    interface, whose objects' types only the objects tell, assume so)."""
+    if not selected.selections:
+        return False
+    if not isinstance(schema.get_type(selected.target), GraphQLObjectType):
+        return True
+    return bool(_relations(schema, selected.target, selected.selections))
+
+
+def _objects(results: list[Any]) -> list[Any]:
     """The distinct strawberry objects among loaded values (lists flattened, None skipped): a
     resource on many assignments is one object, prefetched once."""
     seen: set[int] = set()
+    found: list[Any] = []
     for value in results:
-        values = value if isinstance(value, list) else (value,)
-        for v in values:
+        for v in value if type(value) is list else (value,):
             if v is not None and id(v) not in seen:
                 seen.add(id(v))
-                yield v
+                found.append(v)
+    return found
 
 
 def _relations(
@@ -134,9 +148,10 @@ def _relations(
     interfaces = _type_names(schema, type_name)
     merged: dict[str, _Selected] = {}
     for selected in _flatten(selections, interfaces):
-        relation = fields.get(selected.name)
-        if relation is None or selected.directives:
+        declared = fields.get(selected.name)
+        if declared is None or selected.directives:
             continue
+        relation, target = declared
         arguments = selected.arguments
         if not set(arguments) <= _PREFETCHABLE_ARGUMENTS:
             continue
@@ -145,7 +160,7 @@ def _relations(
         # Every `first` of a field reads the same loaded list; only the selections differ.
         entry = merged.get(selected.name)
         if entry is None:
-            entry = merged[selected.name] = _Selected(relation)
+            entry = merged[selected.name] = _Selected(relation, target)
         entry.selections.extend(selected.selections)
     return list(merged.values())
 
@@ -186,13 +201,13 @@ def _type_names(schema: GraphQLSchema, type_name: str) -> frozenset[str]:
 
 
 @cache
-def _relation_fields(schema: GraphQLSchema, type_name: str) -> dict[str, Relation]:
-    """GraphQL field name -> relation, for `type_name`'s fields declared with `to_one` or
-    `to_many` and no field extensions (no permission checks)."""
+def _relation_fields(schema: GraphQLSchema, type_name: str) -> dict[str, tuple[Relation, str]]:
+    """GraphQL field name -> (relation, related type's name), for `type_name`'s fields declared
+    with `to_one` or `to_many` and no field extensions (no permission checks)."""
     graphql_type = schema.get_type(type_name)
     if not isinstance(graphql_type, GraphQLObjectType):
         return {}
-    result: dict[str, Relation] = {}
+    result: dict[str, tuple[Relation, str]] = {}
     for name, graphql_field in graphql_type.fields.items():
         target = get_named_type(graphql_field.type)
         if not isinstance(target, GraphQLObjectType | GraphQLInterfaceType):
@@ -203,5 +218,5 @@ def _relation_fields(schema: GraphQLSchema, type_name: str) -> dict[str, Relatio
         resolver = strawberry_field.base_resolver
         relation = relation_of(resolver.wrapped_func) if resolver is not None else None
         if relation is not None:
-            result[name] = relation
+            result[name] = (relation, target.name)
     return result
