@@ -12,9 +12,7 @@ import strawberry
 from sqlalchemy import ColumnElement, Row
 from strawberry.types import Info
 
-from golden_records.models import (
-    TimeEntryRecord,
-)
+from golden_records.models import TimeEntryRecord
 from hub.auth.roles import Permission
 from resolvers import related
 from resolvers.context import Context
